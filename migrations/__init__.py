@@ -1,0 +1,1 @@
+"""Alembic migrations for Lodestar (shipped inside the package so `lodestar migrate` works)."""

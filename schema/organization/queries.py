@@ -1,0 +1,16 @@
+import strawberry
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.organization.types import Organization
+from service.organizations import service
+
+
+@strawberry.type
+class OrganizationQueries:
+    @strawberry.field(description="The organization of the calling API key.")
+    async def organization(self, info: Info[Context, None]) -> Organization:
+        ctx = info.context
+        return Organization.from_model(
+            await service.get_organization(ctx.session, ctx.principal.org_id)
+        )

@@ -1,0 +1,1 @@
+"""Lodestar: goal alignment around a North Star metric tree."""

@@ -1,0 +1,66 @@
+"""FastAPI dependencies: the request's session and the authenticated principal."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth import service
+from service.auth.principal import Principal
+from service.db import unit_of_work
+from service.models import Scope
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(request.app.state.sessions) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token.strip()
+
+
+def unauthorized() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail="a valid API key is required (Authorization: Bearer lsk_...)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def get_optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    token = bearer_token(request)
+    return await service.authenticate(session, token) if token else None
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
+async def get_principal(principal: OptionalPrincipalDep) -> Principal:
+    if principal is None:
+        raise unauthorized()
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(scope: Scope) -> object:
+    async def check(principal: PrincipalDep) -> Principal:
+        if not principal.has(scope):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {scope.value!r} scope"
+            )
+        return principal
+
+    return Depends(check)

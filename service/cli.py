@@ -1,0 +1,123 @@
+"""The `lodestar` command line."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+import typer
+
+from service.db import create_engine, create_sessionmaker, unit_of_work
+from service.embedded import EmbeddedPostgres
+from service.migrations import upgrade_to_head
+from service.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Lodestar: goal alignment around a North Star metric tree.", no_args_is_help=True
+)
+org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+
+log = logging.getLogger("lodestar")
+T = TypeVar("T")
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The configured database URL, or the embedded server started for the duration."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    embedded = EmbeddedPostgres(settings.data_dir)
+    try:
+        embedded.start()
+    except Exception as exc:
+        typer.secho(
+            f"could not start the embedded PostgreSQL in {embedded.pgdata}: {exc}",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(1) from exc
+    try:
+        yield embedded.ensure_database()
+    finally:
+        embedded.stop()
+
+
+def run_in_session(url: str, settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(url, settings)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    settings = get_settings()
+    with database(settings) as url:
+        upgrade_to_head(url)
+    typer.echo("database is at the latest migration")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo organization on first start.")
+    ] = False,
+) -> None:
+    """Migrate and serve the API (embedded PostgreSQL unless LODESTAR_DATABASE_URL is set)."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.request_log import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    with database(settings) as url:
+        upgrade_to_head(url)
+        if demo:
+            from service.demo import ensure_demo
+
+            key = run_in_session(url, settings, ensure_demo)
+            if key:
+                typer.secho(f"demo organization loaded; admin API key: {key}", fg="green")
+        typer.secho(f"GraphiQL: http://{host}:{port}/graphql", fg="green")
+        uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_config=None)
+
+
+@org_app.command("create")
+def org_create(name: str) -> None:
+    """Create an organization and print its first admin API key (shown only once)."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from service.auth.service import create_key
+    from service.errors import DomainError
+    from service.organizations.service import create_organization
+
+    settings = get_settings()
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        org = await create_organization(session, name)
+        _, secret = await create_key(
+            session, org.id, name="admin (created by CLI)", scopes=["admin"]
+        )
+        return str(org.id), secret
+
+    with database(settings) as url:
+        upgrade_to_head(url)
+        try:
+            org_id, secret = run_in_session(url, settings, work)
+        except DomainError as exc:
+            typer.secho(f"error: {exc.message}", err=True, fg="red")
+            raise typer.Exit(2) from exc
+    typer.echo(f"organization {org_id}")
+    typer.echo(f"admin API key (shown once): {secret}")

@@ -1,0 +1,23 @@
+import uuid
+from typing import Any
+
+from sqlalchemy import BigInteger, Identity, Index, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin
+
+
+class Event(IdMixin, TenantMixin, CreatedAtMixin, Base):
+    """Transactional outbox: written in the same transaction as the change it describes."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("org_id", "id"),
+        Index("ix_events_org_id_seq", "org_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)

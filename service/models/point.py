@@ -1,0 +1,50 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    PrimaryKeyConstraint,
+    String,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base, tenant_fk
+
+
+class Point(Base):
+    """One observation of a metric.
+
+    Identity is (metric, ts, dimensions): a later write replaces the value. The primary key
+    leads with `org_id, metric_id, ts`, which serves "points of a metric in a window" and
+    keeps `ts` in the key so the table can be range-partitioned by time.
+    """
+
+    __tablename__ = "points"
+    __table_args__ = (
+        PrimaryKeyConstraint("org_id", "metric_id", "ts", "dimensions"),
+        tenant_fk("metric_id", "metrics", ondelete="CASCADE"),
+        CheckConstraint(
+            "value <> 'NaN'::float8 AND value > '-Infinity'::float8 AND value < 'Infinity'::float8",
+            name="value_finite",
+        ),
+        CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    metric_id: Mapped[uuid.UUID] = mapped_column()
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dimensions: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb"), default=dict
+    )
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
