@@ -121,3 +121,15 @@ def org_create(name: str) -> None:
             raise typer.Exit(2) from exc
     typer.echo(f"organization {org_id}")
     typer.echo(f"admin API key (shown once): {secret}")
+
+
+@app.command("export-contracts")
+def export_contracts() -> None:
+    """Write schema/schema.graphql and openapi/openapi.json from the code."""
+    from service.app import create_app
+    from service.contracts import write_contracts
+
+    # The contracts do not depend on the database; a URL is needed only to build the app.
+    app_ = create_app(get_settings(), database_url="postgresql://contracts@localhost/contracts")
+    for path in write_contracts(app_):
+        typer.echo(f"wrote {path}")
