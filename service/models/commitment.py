@@ -25,6 +25,8 @@ class Commitment(IdMixin, TenantMixin, CreatedAtMixin, Base):
     """A binary deliverable with exactly one person owner, a definition of done and a due date."""
 
     __tablename__ = "commitments"
+    # RETURNING the server-computed updated_at on UPDATE, so it never has to be lazy-loaded.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         tenant_fk("owner_person_id", "people"),

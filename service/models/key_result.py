@@ -41,6 +41,8 @@ class KeyResult(IdMixin, TenantMixin, CreatedAtMixin, Base):
     """
 
     __tablename__ = "key_results"
+    # RETURNING the server-computed updated_at on UPDATE, so it never has to be lazy-loaded.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         tenant_fk("objective_id", "objectives"),

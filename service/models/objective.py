@@ -33,6 +33,8 @@ class Objective(IdMixin, TenantMixin, CreatedAtMixin, Base):
     """A company or team objective in a cycle, owned by a team or a person."""
 
     __tablename__ = "objectives"
+    # RETURNING the server-computed updated_at on UPDATE, so it never has to be lazy-loaded.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         tenant_fk("owner_team_id", "teams"),

@@ -1,0 +1,349 @@
+"""Key results: measurable outcomes of an objective.
+
+Rules (checked on the whole key result after a create or an update):
+- `metric` measures need `metric_id` (a metric of the organization, not archived); no
+  other measure takes one.
+- `manual` and `metric` need a target. `increase`/`decrease` also need a start, different
+  from the target and on the right side of it (increase: target > start; decrease:
+  target < start). `at_least`/`at_most` need only the target (a start is kept as a
+  baseline if given).
+- `milestone` key results are done or not: a start or a target is refused (not silently
+  dropped), and the direction is not used.
+- weight is a finite number ≥ 0; the owner is optional and, when given, a person (human
+  or agent) of the organization: a team is WRONG_OWNER.
+- Archived key results are read-only (archiving twice is INVALID_STATE) until
+  `unarchive_key_result`; key results cannot be added or moved to an archived objective.
+  Moving to the objective it is already on changes nothing and emits nothing.
+"""
+
+import math
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import DomainError, ErrorCode, Invalid, NotFound
+from service.events.outbox import emit
+from service.key_results import repository
+from service.key_results.schemas import (
+    KeyResultCreate,
+    KeyResultFilter,
+    KeyResultRead,
+    KeyResultUpdate,
+)
+from service.models import (
+    KeyResult,
+    KeyResultDirection,
+    KeyResultState,
+    Measure,
+    Metric,
+    Objective,
+    ObjectiveState,
+)
+from service.objectives import repository as objectives_repository
+from service.objectives.repository import OwnerKind
+from service.objectives.service import (
+    check_owner_ref,
+    check_page_size,
+    check_reference,
+    check_weight,
+    clean_title,
+    get_objective,
+)
+
+UNIT_MAX = 50
+ORDERED = frozenset({KeyResultDirection.increase, KeyResultDirection.decrease})
+
+
+def key_result_payload(key_result: KeyResult) -> dict[str, Any]:
+    return KeyResultRead.model_validate(key_result).model_dump(mode="json")
+
+
+async def check_person_owner(
+    session: AsyncSession, org_id: uuid.UUID, person_id: uuid.UUID, *, owned: str
+) -> None:
+    """`person_id` is a person (human or agent) of the organization, not archived.
+
+    `owned` names what is owned, for the message when a team is given ("a commitment").
+    """
+    await check_owner_ref(
+        session,
+        org_id,
+        person_id,
+        expected=OwnerKind.person,
+        field="owner_person_id",
+        hint=f": {owned} is owned by one person",
+    )
+
+
+def check_finite(value: float | None, field: str) -> None:
+    if value is not None and not math.isfinite(value):
+        raise Invalid(f"{field} must be a finite number", field=field, code=ErrorCode.OUT_OF_RANGE)
+
+
+def check_measure(
+    measure: Measure,
+    metric_id: uuid.UUID | None,
+    direction: KeyResultDirection,
+    start: float | None,
+    target: float | None,
+) -> None:
+    """The measure, metric, direction, start and target of a key result fit together."""
+    if measure is Measure.metric and metric_id is None:
+        raise Invalid(
+            "a key result measured on a metric needs metric_id",
+            field="metric_id",
+            code=ErrorCode.REQUIRED,
+        )
+    if measure is not Measure.metric and metric_id is not None:
+        raise Invalid(
+            f"only key results measured on a metric take metric_id (measure is {measure.value})",
+            field="metric_id",
+        )
+    check_finite(start, "start_value")
+    check_finite(target, "target_value")
+    if measure is Measure.milestone:
+        for value, field in ((start, "start_value"), (target, "target_value")):
+            if value is not None:
+                raise Invalid(
+                    "a milestone key result is done or not: it has no start or target",
+                    field=field,
+                )
+        return
+    if target is None:
+        raise Invalid(
+            f"a {measure.value} key result needs target_value",
+            field="target_value",
+            code=ErrorCode.REQUIRED,
+        )
+    if direction not in ORDERED:
+        return
+    if start is None:
+        raise Invalid(
+            f"an {direction.value} key result needs start_value",
+            field="start_value",
+            code=ErrorCode.REQUIRED,
+        )
+    if start == target:
+        raise Invalid(
+            f"target_value must differ from start_value (both are {target:g})",
+            field="target_value",
+        )
+    if direction is KeyResultDirection.increase and target < start:
+        raise Invalid(
+            f"an increase key result needs target_value above start_value"
+            f" (start {start:g}, target {target:g}); use direction decrease for a falling target",
+            field="target_value",
+        )
+    if direction is KeyResultDirection.decrease and target > start:
+        raise Invalid(
+            f"a decrease key result needs target_value below start_value"
+            f" (start {start:g}, target {target:g}); use direction increase for a rising target",
+            field="target_value",
+        )
+
+
+def clean_unit(unit: str) -> str:
+    unit = unit.strip()
+    if len(unit) > UNIT_MAX:
+        raise Invalid(f"unit must be at most {UNIT_MAX} characters", field="unit")
+    return unit
+
+
+def refuse_archived_objective(objective: Objective) -> None:
+    if objective.state == ObjectiveState.archived:
+        raise DomainError(
+            "the objective is archived", field="objective_id", code=ErrorCode.INVALID_STATE
+        )
+
+
+def refuse_if_archived(key_result: KeyResult) -> None:
+    if key_result.state == KeyResultState.archived:
+        raise DomainError("the key result is archived", code=ErrorCode.INVALID_STATE)
+
+
+async def get_key_result(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key_result_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    for_share: bool = False,
+    field: str = "id",
+) -> KeyResult:
+    key_result = await repository.get(
+        session, org_id, key_result_id, for_update=for_update, for_share=for_share
+    )
+    if key_result is None:
+        raise NotFound("key result not found", field=field)
+    return key_result
+
+
+async def get_key_results(
+    session: AsyncSession, org_id: uuid.UUID, key_result_ids: Sequence[uuid.UUID]
+) -> list[KeyResult | None]:
+    """The key results in the order of `key_result_ids`, None where missing (for dataloaders)."""
+    found = {kr.id: kr for kr in await repository.list_by_ids(session, org_id, set(key_result_ids))}
+    return [found.get(key_result_id) for key_result_id in key_result_ids]
+
+
+async def list_key_results(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    filters: KeyResultFilter | None = None,
+    *,
+    limit: int = 100,
+    after: uuid.UUID | None = None,
+) -> list[KeyResult]:
+    """Up to `limit` key results in creation order, starting after the key result `after`."""
+    return await repository.list_for_org(
+        session, org_id, filters or KeyResultFilter(), limit=check_page_size(limit), after=after
+    )
+
+
+async def key_results_by_objective(
+    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
+) -> list[list[KeyResult]]:
+    """Key results (any state) of each objective, in the order of `objective_ids` (one query)."""
+    grouped: dict[uuid.UUID, list[KeyResult]] = {id: [] for id in objective_ids}
+    for key_result in await repository.list_for_objectives(session, org_id, set(objective_ids)):
+        grouped[key_result.objective_id].append(key_result)
+    return [grouped[id] for id in objective_ids]
+
+
+async def create_key_result(
+    session: AsyncSession, org_id: uuid.UUID, data: KeyResultCreate
+) -> KeyResult:
+    title = clean_title(data.title)
+    unit = clean_unit(data.unit)
+    weight = check_weight(data.weight)
+    check_measure(data.measure, data.metric_id, data.direction, data.start_value, data.target_value)
+    objective = await get_objective(session, org_id, data.objective_id)
+    refuse_archived_objective(objective)
+    if data.metric_id is not None:
+        await check_reference(
+            session, Metric, org_id, data.metric_id, field="metric_id", noun="metric"
+        )
+    if data.owner_person_id is not None:
+        await check_person_owner(session, org_id, data.owner_person_id, owned="a key result")
+    key_result = KeyResult(
+        org_id=org_id,
+        objective_id=objective.id,
+        title=title,
+        owner_person_id=data.owner_person_id,
+        measure=data.measure.value,
+        metric_id=data.metric_id,
+        direction=data.direction.value,
+        start_value=data.start_value,
+        target_value=data.target_value,
+        unit=unit,
+        weight=weight,
+        state=KeyResultState.active.value,
+    )
+    session.add(key_result)
+    await session.flush()
+    await emit(session, org_id, "key_result.created", key_result.id, key_result_payload(key_result))
+    return key_result
+
+
+async def update_key_result(
+    session: AsyncSession, org_id: uuid.UUID, key_result_id: uuid.UUID, data: KeyResultUpdate
+) -> KeyResult:
+    key_result = await get_key_result(session, org_id, key_result_id, for_update=True)
+    refuse_if_archived(key_result)
+    fields = data.model_fields_set
+    changes: dict[str, Any] = {}
+    if "title" in fields:
+        if data.title is None:
+            raise Invalid("title must not be empty", field="title", code=ErrorCode.REQUIRED)
+        changes["title"] = clean_title(data.title)
+    if "unit" in fields:
+        changes["unit"] = clean_unit(data.unit or "")
+    if "weight" in fields:
+        if data.weight is None:
+            raise Invalid("weight must not be null", field="weight", code=ErrorCode.REQUIRED)
+        changes["weight"] = check_weight(data.weight)
+    for name in ("measure", "direction"):
+        if name in fields:
+            value = getattr(data, name)
+            if value is None:
+                raise Invalid(f"{name} must not be null", field=name, code=ErrorCode.REQUIRED)
+            changes[name] = value.value
+    for name in ("metric_id", "start_value", "target_value", "owner_person_id"):
+        if name in fields:
+            changes[name] = getattr(data, name)
+
+    def merged(name: str) -> Any:
+        return changes[name] if name in changes else getattr(key_result, name)
+
+    check_measure(
+        Measure(merged("measure")),
+        merged("metric_id"),
+        KeyResultDirection(merged("direction")),
+        merged("start_value"),
+        merged("target_value"),
+    )
+    metric_id = changes.get("metric_id")
+    if metric_id is not None and metric_id != key_result.metric_id:
+        await check_reference(session, Metric, org_id, metric_id, field="metric_id", noun="metric")
+    owner_id = changes.get("owner_person_id")
+    if owner_id is not None and owner_id != key_result.owner_person_id:
+        await check_person_owner(session, org_id, owner_id, owned="a key result")
+
+    changed = {name: value for name, value in changes.items() if getattr(key_result, name) != value}
+    if not changed:
+        return key_result
+    for name, value in changed.items():
+        setattr(key_result, name, value)
+    await session.flush()
+    await emit(session, org_id, "key_result.updated", key_result.id, key_result_payload(key_result))
+    return key_result
+
+
+async def archive_key_result(
+    session: AsyncSession, org_id: uuid.UUID, key_result_id: uuid.UUID
+) -> KeyResult:
+    key_result = await get_key_result(session, org_id, key_result_id, for_update=True)
+    if key_result.state == KeyResultState.archived:
+        raise DomainError("the key result is already archived", code=ErrorCode.INVALID_STATE)
+    key_result.state = KeyResultState.archived.value
+    await session.flush()
+    await emit(
+        session, org_id, "key_result.archived", key_result.id, key_result_payload(key_result)
+    )
+    return key_result
+
+
+async def unarchive_key_result(
+    session: AsyncSession, org_id: uuid.UUID, key_result_id: uuid.UUID
+) -> KeyResult:
+    key_result = await get_key_result(session, org_id, key_result_id, for_update=True)
+    if key_result.state != KeyResultState.archived:
+        raise DomainError("the key result is not archived", code=ErrorCode.INVALID_STATE)
+    refuse_archived_objective(await get_objective(session, org_id, key_result.objective_id))
+    key_result.state = KeyResultState.active.value
+    await session.flush()
+    await emit(session, org_id, "key_result.updated", key_result.id, key_result_payload(key_result))
+    return key_result
+
+
+async def move_key_result(
+    session: AsyncSession, org_id: uuid.UUID, key_result_id: uuid.UUID, to_objective_id: uuid.UUID
+) -> KeyResult:
+    """Move a key result (with its check-ins and commitments) to another objective."""
+    key_result = await get_key_result(session, org_id, key_result_id, for_update=True)
+    refuse_if_archived(key_result)
+    target = await objectives_repository.get(session, org_id, to_objective_id)
+    if target is None:
+        raise NotFound("objective not found", field="objective_id")
+    refuse_archived_objective(target)
+    if target.id == key_result.objective_id:
+        return key_result
+    from_objective_id = key_result.objective_id
+    key_result.objective_id = target.id
+    await session.flush()
+    payload = key_result_payload(key_result)
+    payload["from_objective_id"] = str(from_objective_id)
+    await emit(session, org_id, "key_result.moved", key_result.id, payload)
+    return key_result
