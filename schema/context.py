@@ -1,19 +1,30 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
+from schema.loaders import Database, Loaders, create_loaders
 from service.auth.principal import Principal
 from service.settings import Settings
 
 
 @dataclass
 class Context(BaseContext):
-    """Per-request GraphQL context: one session (one transaction) and the caller."""
+    """Per-request GraphQL context: one session (one transaction), the caller, the loaders."""
 
     session: AsyncSession
     principal: Principal
     settings: Settings
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    db: Database = field(init=False)
+    loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         super().__init__()
+        self.db = Database(self.session, self.principal.org_id)
+        self.loaders = create_loaders(self.db, self)
+
+    def forget_loaded(self) -> None:
+        """Drop every loader's cache: after a write, later fields must see it."""
+        self.loaders = create_loaders(self.db, self)

@@ -1,13 +1,107 @@
-"""The assembled Strawberry schema."""
+"""The assembled Strawberry schema: one per settings (limits), same SDL for all."""
+
+from dataclasses import replace
+from datetime import date, datetime
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
+from strawberry.types.base import StrawberryObjectDefinition, StrawberryType
 
+from schema.api_keys.queries import ApiKeyQueries
+from schema.api_keys.types import ApiKey
+from schema.commitments.queries import CommitmentQueries
+from schema.commitments.types import Commitment
+from schema.cycles.queries import CycleQueries
+from schema.cycles.types import Cycle
+from schema.key_results.queries import KeyResultQueries
+from schema.key_results.types import CheckIn, KeyResult
+from schema.limits import limit_extensions
+from schema.metrics.queries import MetricQueries
+from schema.metrics.types import Metric, MetricEdge
+from schema.mutations import Mutation
+from schema.node_lookup import NodeQueries
+from schema.objectives.queries import ObjectiveQueries
+from schema.objectives.types import Objective
 from schema.organization.queries import OrganizationQueries
+from schema.organization.types import Organization
+from schema.people.queries import PeopleQueries
+from schema.people.types import Person
+from schema.rollups.queries import RollupQueries
+from schema.subscriptions import Subscription
+from schema.teams.queries import TeamQueries
+from schema.teams.types import Team
+from schema.webhooks.queries import WebhookQueries
+from schema.webhooks.types import WebhookDelivery, WebhookEndpoint
+from service.settings import Settings
 
 
 @strawberry.type(description="Entry points for reading Lodestar.")
-class Query(OrganizationQueries):
+class Query(
+    NodeQueries,
+    OrganizationQueries,
+    MetricQueries,
+    ObjectiveQueries,
+    KeyResultQueries,
+    CommitmentQueries,
+    CycleQueries,
+    TeamQueries,
+    PeopleQueries,
+    ApiKeyQueries,
+    RollupQueries,
+    WebhookQueries,
+):
     pass
 
 
-schema = strawberry.Schema(query=Query)
+class LodestarNameConverter(NameConverter):
+    """`Edge[Metric]` would be `MetricEdge`, the name of the metric-tree edge type."""
+
+    def from_generic(
+        self, generic_type: StrawberryObjectDefinition, types: list[StrawberryType | type]
+    ) -> str:
+        name = super().from_generic(generic_type, types)
+        return "MetricConnectionEdge" if name == "MetricEdge" else name
+
+
+NODE_TYPES = [
+    Organization,
+    Person,
+    Team,
+    Cycle,
+    Metric,
+    MetricEdge,
+    Objective,
+    KeyResult,
+    CheckIn,
+    Commitment,
+    ApiKey,
+    WebhookEndpoint,
+    WebhookDelivery,
+]
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=NODE_TYPES,
+        extensions=limit_extensions(settings),
+        scalar_overrides={
+            date: replace(DateDefinition, description="A calendar day, ISO 8601 (2027-01-31)."),
+            datetime: replace(
+                DateTimeDefinition,
+                description="An instant, ISO 8601 with a time zone (2027-01-31T12:00:00Z).",
+            ),
+        },
+        config=StrawberryConfig(
+            name_converter=LodestarNameConverter(),
+            disable_field_suggestions=settings.is_production,
+        ),
+    )
+
+
+schema = build_schema()

@@ -1,16 +1,25 @@
 """The `lodestar` command line."""
 
 import asyncio
+import contextlib
 import logging
+import signal
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from types import FrameType
 from typing import Annotated, TypeVar
 
+import asyncpg
 import typer
+from sqlalchemy.engine import make_url
 
+from service.auth.commands import keys_app
 from service.db import create_engine, create_sessionmaker, unit_of_work
 from service.embedded import EmbeddedPostgres
 from service.migrations import upgrade_to_head
+from service.push import push_command
 from service.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -18,9 +27,32 @@ app = typer.Typer(
 )
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
+app.add_typer(keys_app, name="keys")
+app.command("push")(push_command)
 
 log = logging.getLogger("lodestar")
 T = TypeVar("T")
+
+
+@contextmanager
+def sigterm_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit so `finally` blocks run (and stop the embedded server).
+
+    uvicorn handles SIGTERM itself and re-raises it once it has shut down; with the default
+    handler that would end the process before the embedded server is released.
+    """
+
+    def exit_(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, exit_)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
@@ -29,6 +61,11 @@ def database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
+    with sigterm_as_exit():
+        yield from embedded_database(settings)
+
+
+def embedded_database(settings: Settings) -> Iterator[str]:
     embedded = EmbeddedPostgres(settings.data_dir)
     try:
         embedded.start()
@@ -43,6 +80,27 @@ def database(settings: Settings) -> Iterator[str]:
         yield embedded.ensure_database()
     finally:
         embedded.stop()
+
+
+# pg_advisory_lock key held while migrating, so that processes starting together
+# (replicas, two `serve` on one data directory) migrate one after the other.
+MIGRATION_LOCK_KEY = 0x4C6F6D69  # "Lomi"
+
+
+def migrate_database(url: str) -> None:
+    """`upgrade_to_head` under a PostgreSQL advisory lock."""
+
+    async def run() -> None:
+        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        conn = await asyncpg.connect(plain)
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            # Alembic runs its own event loop, so it gets a thread of its own.
+            await asyncio.to_thread(upgrade_to_head, url)
+        finally:
+            await conn.close()  # also releases the lock
+
+    asyncio.run(run())
 
 
 def run_in_session(url: str, settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
@@ -62,7 +120,7 @@ def migrate() -> None:
     """Bring the database schema to the latest migration."""
     settings = get_settings()
     with database(settings) as url:
-        upgrade_to_head(url)
+        migrate_database(url)
     typer.echo("database is at the latest migration")
 
 
@@ -83,15 +141,51 @@ def serve(
     settings = get_settings()
     configure_logging(settings)
     with database(settings) as url:
-        upgrade_to_head(url)
+        migrate_database(url)
         if demo:
-            from service.demo import ensure_demo
-
-            key = run_in_session(url, settings, ensure_demo)
-            if key:
-                typer.secho(f"demo organization loaded; admin API key: {key}", fg="green")
+            prepare_demo(url, settings)
         typer.secho(f"GraphiQL: http://{host}:{port}/graphql", fg="green")
         uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_config=None)
+
+
+def prepare_demo(url: str, settings: Settings) -> None:
+    """Load the demo if missing; in development keep a working demo key for GraphiQL."""
+    from service.demo import read_demo_key, start_demo, write_demo_key
+
+    remember = not settings.is_production
+    stored = read_demo_key(settings)
+    started = run_in_session(
+        url, settings, partial(start_demo, stored_key=stored, want_key=remember)
+    )
+    if started.loaded:
+        typer.secho("demo organization loaded", fg="green")
+    key = started.new_key or stored
+    if started.new_key and remember:
+        path = write_demo_key(settings, started.new_key)
+        typer.echo(f"demo API key saved to {path} (GraphiQL uses it in development)")
+    if key:
+        typer.secho(f"demo admin API key: {key}", fg="green")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo organization "Acme Analytics" and print its admin API key."""
+    from service.demo import DEMO_ORG_NAME, demo_row_counts, ensure_demo, write_demo_key
+
+    settings = get_settings()
+    with database(settings) as url:
+        migrate_database(url)
+        key = run_in_session(url, settings, ensure_demo)
+        counts = run_in_session(url, settings, demo_row_counts)
+    if key is None:
+        typer.echo(f"the demo organization {DEMO_ORG_NAME!r} already exists; nothing loaded")
+        return
+    typer.echo(
+        f"loaded {DEMO_ORG_NAME!r}: " + ", ".join(f"{n} {table}" for table, n in counts.items())
+    )
+    if not settings.is_production:
+        write_demo_key(settings, key)
+    typer.echo(f"admin API key (shown once): {key}")
 
 
 @org_app.command("create")
@@ -113,7 +207,7 @@ def org_create(name: str) -> None:
         return str(org.id), secret
 
     with database(settings) as url:
-        upgrade_to_head(url)
+        migrate_database(url)
         try:
             org_id, secret = run_in_session(url, settings, work)
         except DomainError as exc:
@@ -121,6 +215,21 @@ def org_create(name: str) -> None:
             raise typer.Exit(2) from exc
     typer.echo(f"organization {org_id}")
     typer.echo(f"admin API key (shown once): {secret}")
+
+
+@app.command()
+def worker() -> None:
+    """Deliver webhooks (also runs inside `serve` unless LODESTAR_WORKER_IN_SERVE=false)."""
+    from service.request_log import configure_logging
+    from service.webhooks.worker import run_worker
+
+    settings = get_settings()
+    configure_logging(settings)
+    with database(settings) as url:
+        migrate_database(url)
+        typer.secho("delivering webhooks; Ctrl-C to stop", fg="green")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_worker(url, settings))
 
 
 @app.command("export-contracts")

@@ -38,6 +38,9 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
                 "application_name": "lodestar",
+                # Short OLTP statements: JIT compiling (triggered by high estimates of
+                # recursive CTEs) costs far more than it saves.
+                "jit": "off",
             }
         },
     )

@@ -48,12 +48,41 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    rate_limit_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="Replicas sharing one key's limit; each process enforces 1/N of it.",
+    )
+    key_usage_flush_seconds: float = Field(
+        default=30.0, gt=0, description="How often API keys' last_used_at is written."
+    )
     graphql_max_depth: int = Field(default=10, ge=1)
     graphql_max_aliases: int = Field(default=15, ge=0)
     graphql_max_tokens: int = Field(default=2_000, ge=10)
     graphql_max_page_size: int = Field(default=100, ge=1)
     graphql_node_budget: int = Field(default=50_000, ge=1)
     graphql_max_batch: int = Field(default=10, ge=1)
+
+    # Webhook delivery worker (SPEC §6).
+    worker_in_serve: bool = Field(
+        default=True, description="Run the delivery worker inside `lodestar serve`."
+    )
+    worker_batch_size: int = Field(default=20, ge=1, le=500)
+    worker_poll_seconds: float = Field(
+        default=5.0, gt=0, description="Fallback poll interval when no notification arrives."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long a claimed delivery is reserved for a worker."
+    )
+    webhook_retry_window_seconds: float = Field(
+        default=24 * 3600.0, ge=0, description="How long a delivery is retried before `failed`."
+    )
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_log_retention_days: int = Field(
+        default=30, ge=1, description="Finished deliveries and their attempts are kept this long."
+    )
 
     @property
     def is_production(self) -> bool:

@@ -108,6 +108,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_events_org_id"), "events", ["org_id"], unique=False)
     op.create_index("ix_events_org_id_seq", "events", ["org_id", "seq"], unique=False)
+    op.create_index(
+        "ix_events_daily_sweep",
+        "events",
+        ["org_id", "seq"],
+        unique=False,
+        postgresql_where=sa.text("type = 'lodestar.daily_sweep'"),
+    )
     op.create_table(
         "people",
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -1085,6 +1092,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_people_org_id"), table_name="people")
     op.drop_index(op.f("ix_people_accountable_person_id"), table_name="people")
     op.drop_table("people")
+    op.drop_index(
+        "ix_events_daily_sweep",
+        table_name="events",
+        postgresql_where=sa.text("type = 'lodestar.daily_sweep'"),
+    )
     op.drop_index("ix_events_org_id_seq", table_name="events")
     op.drop_index(op.f("ix_events_org_id"), table_name="events")
     op.drop_table("events")

@@ -11,6 +11,7 @@ class OrganizationQueries:
     @strawberry.field(description="The organization of the calling API key.")
     async def organization(self, info: Info[Context, None]) -> Organization:
         ctx = info.context
-        return Organization.from_model(
-            await service.get_organization(ctx.session, ctx.principal.org_id)
+        model = await ctx.db.run(
+            lambda session: service.get_organization(session, ctx.principal.org_id)
         )
+        return Organization.from_model(model)

@@ -10,6 +10,7 @@ from service.auth import service
 from service.auth.principal import Principal
 from service.db import unit_of_work
 from service.models import Scope
+from service.ratelimit import enforce as enforce_rate_limit
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -17,7 +18,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so a client never
+# sees success for a write that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -40,7 +43,11 @@ def unauthorized() -> HTTPException:
 
 async def get_optional_principal(request: Request, session: SessionDep) -> Principal | None:
     token = bearer_token(request)
-    return await service.authenticate(session, token) if token else None
+    principal = await service.authenticate(session, token) if token else None
+    if principal is not None:
+        request.app.state.key_usage.touch(principal.org_id, principal.api_key_id)
+        enforce_rate_limit(request, principal)  # 429 once the key's bucket is empty
+    return principal
 
 
 OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]

@@ -1,15 +1,61 @@
 """Transactional outbox: every change records its event in the same transaction.
 
 Services call `emit` next to the write it describes; a rolled-back transaction therefore
-emits nothing. Delivery (webhooks, subscriptions) reads the `events` table afterwards.
+emits nothing. In that same transaction `emit` also
+
+- fans the event out to webhooks: one `deliveries` row per enabled endpoint of the
+  organization subscribed to the event's type (an INSERT ... SELECT). Doing it here rather
+  than in a dispatcher that tails `events` by `seq` avoids the classic outbox trap: sequence
+  values are taken at INSERT time but become visible at COMMIT time, so a reader that
+  remembers "the last seq I saw" can skip an event whose transaction commits late;
+- queues `NOTIFY lodestar_events, '<org_id>:<seq>'`, which PostgreSQL delivers to every
+  listener (the webhook worker, the GraphQL subscription hubs of every replica) only when
+  the transaction commits.
+
+Both ride in one statement after the event's INSERT.
 """
 
+import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.models import Event
+
+CHANNEL = "lodestar_events"
+
+_FAN_OUT_AND_NOTIFY = text(
+    """
+    WITH fan_out AS (
+        INSERT INTO deliveries (id, org_id, endpoint_id, event_id, status, attempts)
+        SELECT gen_random_uuid(), endpoint.org_id, endpoint.id, :event_id, 'pending', 0
+        FROM webhook_endpoints AS endpoint
+        WHERE endpoint.org_id = :org_id
+          AND endpoint.enabled
+          AND CAST(:type AS varchar) = ANY (endpoint.event_types)
+    )
+    SELECT event.seq, pg_notify(:channel, event.org_id::text || ':' || event.seq::text)
+    FROM events AS event
+    WHERE event.org_id = :org_id AND event.id = :event_id
+    """
+)
+
+
+def notification(org_id: uuid.UUID, seq: int) -> str:
+    return f"{org_id}:{seq}"
+
+
+def parse_notification(payload: str) -> tuple[uuid.UUID, int] | None:
+    """The (org_id, seq) of a `lodestar_events` notification, None if it is not one of ours."""
+    org, _, seq = payload.partition(":")
+    try:
+        return uuid.UUID(org), int(seq)
+    except ValueError:
+        return None
 
 
 async def emit(
@@ -19,8 +65,66 @@ async def emit(
     subject_id: uuid.UUID | None,
     payload: dict[str, Any],
 ) -> Event:
-    """Record event `type` (e.g. `objective.created`) about `subject_id` with a JSON payload."""
+    """Record event `type` (e.g. `objective.created`) about `subject_id` with a JSON payload.
+
+    The payload of each type is documented in `service.events.catalog`.
+    """
     event = Event(org_id=org_id, type=type, subject_id=subject_id, payload=payload)
     session.add(event)
     await session.flush()
+    result = await session.execute(
+        _FAN_OUT_AND_NOTIFY,
+        {"event_id": event.id, "org_id": org_id, "type": type, "channel": CHANNEL},
+    )
+    set_committed_value(event, "seq", result.scalar_one())
     return event
+
+
+_EMIT_MANY = text(
+    """
+    WITH event AS (
+        INSERT INTO events (id, org_id, type, subject_id, payload)
+        SELECT gen_random_uuid(), CAST(:org_id AS uuid), e.type, e.subject_id, e.payload::jsonb
+        FROM unnest(
+            CAST(:types AS varchar[]), CAST(:subject_ids AS uuid[]), CAST(:payloads AS text[])
+        ) WITH ORDINALITY AS e(type, subject_id, payload, position)
+        ORDER BY e.position
+        RETURNING id, org_id, seq, type
+    ),
+    fan_out AS (
+        INSERT INTO deliveries (id, org_id, endpoint_id, event_id, status, attempts)
+        SELECT gen_random_uuid(), endpoint.org_id, endpoint.id, event.id, 'pending', 0
+        FROM event
+        JOIN webhook_endpoints AS endpoint
+          ON endpoint.org_id = event.org_id
+         AND endpoint.enabled
+         AND event.type = ANY (endpoint.event_types)
+    )
+    SELECT event.seq, pg_notify(:channel, event.org_id::text || ':' || event.seq::text)
+    FROM event
+    ORDER BY event.seq
+    """
+)
+
+
+async def emit_many(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    events: Sequence[tuple[str, uuid.UUID | None, dict[str, Any]]],
+) -> list[int]:
+    """`emit` for several (type, subject_id, payload) at once, in ONE statement whatever their
+    number (insert, fan-out and notify), for hot paths such as ingestion (one event per metric
+    of a batch). Returns the events' `seq` in the given order."""
+    if not events:
+        return []
+    result = await session.execute(
+        _EMIT_MANY,
+        {
+            "org_id": org_id,
+            "types": [type for type, _, _ in events],
+            "subject_ids": [subject_id for _, subject_id, _ in events],
+            "payloads": [json.dumps(payload) for _, _, payload in events],
+            "channel": CHANNEL,
+        },
+    )
+    return [seq for seq, _ in result]

@@ -1,7 +1,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Identity, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Identity, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,6 +15,13 @@ class Event(IdMixin, TenantMixin, CreatedAtMixin, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         Index("ix_events_org_id_seq", "org_id", "seq"),
+        # The daily sweep's per-organization marker rows (service.events.sweep), found fast.
+        Index(
+            "ix_events_daily_sweep",
+            "org_id",
+            "seq",
+            postgresql_where=text("type = 'lodestar.daily_sweep'"),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)

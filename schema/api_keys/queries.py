@@ -1,0 +1,37 @@
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from schema.api_keys.types import ApiKey
+from schema.context import Context
+from schema.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.permissions import require_scope
+from service.models import ApiKey as ApiKeyModel
+from service.models import Scope
+
+
+@strawberry.type
+class ApiKeyQueries:
+    @strawberry.field(description="API keys of the organization (needs the `admin` scope).")
+    async def api_keys(
+        self,
+        info: Info[Context, None],
+        include_revoked: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ApiKey]:
+        require_scope(info, Scope.admin)
+        statement = select(ApiKeyModel).where(ApiKeyModel.org_id == info.context.principal.org_id)
+        if not include_revoked:
+            statement = statement.where(ApiKeyModel.revoked_at.is_(None))
+        return await paginate(
+            info,
+            statement,
+            order=ApiKeyModel.created_at,
+            id_column=ApiKeyModel.id,
+            direction=OrderDirection.ASC,
+            page=PageArgs(first, after, last, before),
+            to_node=ApiKey.from_model,
+        )

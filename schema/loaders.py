@@ -1,0 +1,312 @@
+"""Per-request dataloaders, one per relationship, named `XByYLoader`.
+
+Each batches every key asked for in one tick into one `IN` query filtered by the caller's
+organization, so a GraphQL request runs a number of statements that grows with the query's
+depth, never with the number of rows.
+"""
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+from strawberry.dataloader import DataLoader
+
+from service.models import (
+    Alignment,
+    ApiKey,
+    CheckIn,
+    Commitment,
+    CommitmentKeyResult,
+    Cycle,
+    Delivery,
+    KeyResult,
+    Metric,
+    MetricEdge,
+    Objective,
+    ObjectiveMetric,
+    Person,
+    Team,
+    TeamMember,
+    WebhookEndpoint,
+)
+from service.rollups.types import KeyResultRollup, ObjectiveRollup
+
+M = TypeVar("M")
+K = TypeVar("K")
+
+
+class Database:
+    """The request's session behind a lock: resolvers run concurrently, a session may not."""
+
+    def __init__(self, session: AsyncSession, org_id: uuid.UUID) -> None:
+        self.session = session
+        self.org_id = org_id
+        self.lock = asyncio.Lock()
+
+    async def rows(self, statement: Select[Any]) -> Sequence[Any]:
+        async with self.lock:
+            rows: Sequence[Any] = (await self.session.execute(statement)).all()
+            return rows
+
+    async def scalars(self, statement: Select[Any]) -> Sequence[Any]:
+        async with self.lock:
+            rows: Sequence[Any] = (await self.session.execute(statement)).scalars().all()
+            return rows
+
+    async def scalar(self, statement: Select[Any]) -> Any:
+        async with self.lock:
+            return (await self.session.execute(statement)).scalar_one()
+
+    async def run(self, call: Callable[[AsyncSession], Awaitable[M]]) -> M:
+        """Run a service function on the session, alone."""
+        async with self.lock:
+            return await call(self.session)
+
+
+def _by_id(db: Database, model: Any) -> DataLoader[uuid.UUID, Any]:
+    async def load(keys: list[uuid.UUID]) -> list[Any]:
+        rows = await db.scalars(select(model).where(model.org_id == db.org_id, model.id.in_(keys)))
+        found = {row.id: row for row in rows}
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _many_by(
+    db: Database,
+    model: Any,
+    column: InstrumentedAttribute[Any],
+    *order: Any,
+    where: Sequence[Any] = (),
+) -> DataLoader[uuid.UUID, list[Any]]:
+    async def load(keys: list[uuid.UUID]) -> list[list[Any]]:
+        rows = await db.scalars(
+            select(model)
+            .where(model.org_id == db.org_id, column.in_(keys), *where)
+            .order_by(*order)
+        )
+        grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for row in rows:
+            grouped[getattr(row, column.key)].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _linked_by(
+    db: Database,
+    target: Any,
+    link: Any,
+    link_from: InstrumentedAttribute[uuid.UUID],
+    link_to: InstrumentedAttribute[uuid.UUID],
+    *order: Any,
+) -> DataLoader[uuid.UUID, list[Any]]:
+    """Rows of `target` reached through the many-to-many table `link`."""
+
+    async def load(keys: list[uuid.UUID]) -> list[list[Any]]:
+        rows = await db.rows(
+            select(link_from, target)
+            .join(target, (target.org_id == link.org_id) & (target.id == link_to))
+            .where(link.org_id == db.org_id, link_from.in_(keys))
+            .order_by(*order)
+        )
+        grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for key, row in rows:
+            grouped[key].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _check_ins_newest_first(db: Database) -> DataLoader[tuple[uuid.UUID, int], list[CheckIn]]:
+    """Key (key result id, how many): the newest check-ins of each key result."""
+
+    async def load(keys: list[tuple[uuid.UUID, int]]) -> list[list[CheckIn]]:
+        limit = max(count for _, count in keys)
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=CheckIn.key_result_id,
+                order_by=(
+                    CheckIn.observed_at.desc(),
+                    CheckIn.recorded_at.desc(),
+                    CheckIn.id.desc(),
+                ),
+            )
+            .label("rank")
+        )
+        ranked = (
+            select(CheckIn, rank)
+            .where(
+                CheckIn.org_id == db.org_id,
+                CheckIn.key_result_id.in_({key for key, _ in keys}),
+            )
+            .subquery()
+        )
+        check_in = aliased(CheckIn, ranked)
+        rows = await db.scalars(
+            select(check_in)
+            .where(ranked.c.rank <= limit)
+            .order_by(ranked.c.key_result_id, ranked.c.rank)
+        )
+        grouped: dict[uuid.UUID, list[CheckIn]] = defaultdict(list)
+        for row in rows:
+            grouped[row.key_result_id].append(row)
+        return [grouped.get(key, [])[:count] for key, count in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    """Every relationship of the graph, loaded in batches for one request."""
+
+    person_by_id: DataLoader[uuid.UUID, Person | None]
+    team_by_id: DataLoader[uuid.UUID, Team | None]
+    cycle_by_id: DataLoader[uuid.UUID, Cycle | None]
+    metric_by_id: DataLoader[uuid.UUID, Metric | None]
+    metric_edge_by_id: DataLoader[uuid.UUID, MetricEdge | None]
+    objective_by_id: DataLoader[uuid.UUID, Objective | None]
+    key_result_by_id: DataLoader[uuid.UUID, KeyResult | None]
+    check_in_by_id: DataLoader[uuid.UUID, CheckIn | None]
+    commitment_by_id: DataLoader[uuid.UUID, Commitment | None]
+    api_key_by_id: DataLoader[uuid.UUID, ApiKey | None]
+    webhook_endpoint_by_id: DataLoader[uuid.UUID, WebhookEndpoint | None]
+    delivery_by_id: DataLoader[uuid.UUID, Delivery | None]
+    teams_by_parent_team: DataLoader[uuid.UUID, list[Team]]
+    members_by_team: DataLoader[uuid.UUID, list[Person]]
+    teams_by_person: DataLoader[uuid.UUID, list[Team]]
+    cycles_by_parent_cycle: DataLoader[uuid.UUID, list[Cycle]]
+    driver_edges_by_metric: DataLoader[uuid.UUID, list[MetricEdge]]
+    parent_edges_by_metric: DataLoader[uuid.UUID, list[MetricEdge]]
+    metrics_by_objective: DataLoader[uuid.UUID, list[Metric]]
+    objectives_by_metric: DataLoader[uuid.UUID, list[Objective]]
+    parent_alignments_by_objective: DataLoader[uuid.UUID, list[Alignment]]
+    child_alignments_by_objective: DataLoader[uuid.UUID, list[Alignment]]
+    key_results_by_objective: DataLoader[uuid.UUID, list[KeyResult]]
+    key_results_by_metric: DataLoader[uuid.UUID, list[KeyResult]]
+    check_ins_by_key_result: DataLoader[tuple[uuid.UUID, int], list[CheckIn]]
+    commitments_by_key_result: DataLoader[uuid.UUID, list[Commitment]]
+    key_results_by_commitment: DataLoader[uuid.UUID, list[KeyResult]]
+    commitments_by_owner: DataLoader[uuid.UUID, list[Commitment]]
+    objectives_by_owner_team: DataLoader[uuid.UUID, list[Objective]]
+    objectives_by_owner_person: DataLoader[uuid.UUID, list[Objective]]
+    objectives_by_cycle: DataLoader[uuid.UUID, list[Objective]]
+    key_result_rollup_by_id: DataLoader[tuple[uuid.UUID, datetime], KeyResultRollup | None]
+    objective_rollup_by_id: DataLoader[tuple[uuid.UUID, datetime], ObjectiveRollup | None]
+
+
+def create_loaders(db: Database, context: Any) -> Loaders:
+    from schema.rollup_fields import key_result_rollup_loader, objective_rollup_loader
+
+    return Loaders(
+        key_result_rollup_by_id=key_result_rollup_loader(context),
+        objective_rollup_by_id=objective_rollup_loader(context),
+        person_by_id=_by_id(db, Person),
+        team_by_id=_by_id(db, Team),
+        cycle_by_id=_by_id(db, Cycle),
+        metric_by_id=_by_id(db, Metric),
+        metric_edge_by_id=_by_id(db, MetricEdge),
+        objective_by_id=_by_id(db, Objective),
+        key_result_by_id=_by_id(db, KeyResult),
+        check_in_by_id=_by_id(db, CheckIn),
+        commitment_by_id=_by_id(db, Commitment),
+        api_key_by_id=_by_id(db, ApiKey),
+        webhook_endpoint_by_id=_by_id(db, WebhookEndpoint),
+        delivery_by_id=_by_id(db, Delivery),
+        teams_by_parent_team=_many_by(db, Team, Team.parent_team_id, Team.name, Team.id),
+        members_by_team=_linked_by(
+            db, Person, TeamMember, TeamMember.team_id, TeamMember.person_id, Person.name
+        ),
+        teams_by_person=_linked_by(
+            db, Team, TeamMember, TeamMember.person_id, TeamMember.team_id, Team.name
+        ),
+        cycles_by_parent_cycle=_many_by(
+            db, Cycle, Cycle.parent_cycle_id, Cycle.starts_on, Cycle.id
+        ),
+        driver_edges_by_metric=_many_by(
+            db, MetricEdge, MetricEdge.parent_metric_id, MetricEdge.created_at, MetricEdge.id
+        ),
+        parent_edges_by_metric=_many_by(
+            db, MetricEdge, MetricEdge.child_metric_id, MetricEdge.created_at, MetricEdge.id
+        ),
+        metrics_by_objective=_linked_by(
+            db,
+            Metric,
+            ObjectiveMetric,
+            ObjectiveMetric.objective_id,
+            ObjectiveMetric.metric_id,
+            Metric.key,
+        ),
+        objectives_by_metric=_linked_by(
+            db,
+            Objective,
+            ObjectiveMetric,
+            ObjectiveMetric.metric_id,
+            ObjectiveMetric.objective_id,
+            Objective.created_at,
+        ),
+        parent_alignments_by_objective=_many_by(
+            db, Alignment, Alignment.child_objective_id, Alignment.created_at
+        ),
+        child_alignments_by_objective=_many_by(
+            db, Alignment, Alignment.parent_objective_id, Alignment.created_at
+        ),
+        key_results_by_objective=_many_by(
+            db, KeyResult, KeyResult.objective_id, KeyResult.created_at, KeyResult.id
+        ),
+        key_results_by_metric=_many_by(
+            db, KeyResult, KeyResult.metric_id, KeyResult.created_at, KeyResult.id
+        ),
+        check_ins_by_key_result=_check_ins_newest_first(db),
+        commitments_by_key_result=_linked_by(
+            db,
+            Commitment,
+            CommitmentKeyResult,
+            CommitmentKeyResult.key_result_id,
+            CommitmentKeyResult.commitment_id,
+            Commitment.due_on,
+        ),
+        key_results_by_commitment=_linked_by(
+            db,
+            KeyResult,
+            CommitmentKeyResult,
+            CommitmentKeyResult.commitment_id,
+            CommitmentKeyResult.key_result_id,
+            KeyResult.created_at,
+        ),
+        objectives_by_owner_team=_many_by(
+            db,
+            Objective,
+            Objective.owner_team_id,
+            Objective.created_at,
+            Objective.id,
+            where=[Objective.state != "archived"],
+        ),
+        objectives_by_owner_person=_many_by(
+            db,
+            Objective,
+            Objective.owner_person_id,
+            Objective.created_at,
+            Objective.id,
+            where=[Objective.state != "archived"],
+        ),
+        objectives_by_cycle=_many_by(
+            db,
+            Objective,
+            Objective.cycle_id,
+            Objective.created_at,
+            Objective.id,
+            where=[Objective.state != "archived"],
+        ),
+        commitments_by_owner=_many_by(
+            db, Commitment, Commitment.owner_person_id, Commitment.due_on, Commitment.id
+        ),
+    )

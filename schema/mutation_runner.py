@@ -1,0 +1,101 @@
+"""Runs one mutation's service call inside a SAVEPOINT.
+
+An expected failure (DomainError, or pydantic validation of the service's input model)
+rolls the savepoint back and becomes `userErrors`: nothing of the mutation is written, yet
+the request's transaction still commits what earlier mutations of the same request did.
+Unexpected errors roll the savepoint back too and propagate (masked by `ErrorShaping`).
+"""
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pydantic
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+from strawberry.types.unset import UNSET
+
+from schema.errors import UserError, UserErrorCode, user_error
+from service.errors import DomainError
+
+T = TypeVar("T")
+
+
+@dataclass
+class Refused:
+    """The user errors of a mutation that wrote nothing."""
+
+    errors: list[UserError]
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _field_path(field: str | None) -> list[str] | None:
+    if not field:
+        return None
+    return ["input", *(camel(part) for part in re.split(r"\.", field) if part)]
+
+
+_PYDANTIC_CODES = {
+    "missing": UserErrorCode.REQUIRED,
+    "greater_than": UserErrorCode.OUT_OF_RANGE,
+    "greater_than_equal": UserErrorCode.OUT_OF_RANGE,
+    "less_than": UserErrorCode.OUT_OF_RANGE,
+    "less_than_equal": UserErrorCode.OUT_OF_RANGE,
+    "finite_number": UserErrorCode.OUT_OF_RANGE,
+}
+
+
+def _from_validation(error: pydantic.ValidationError) -> list[UserError]:
+    return [
+        UserError(
+            field=_field_path(".".join(str(part) for part in item["loc"])),
+            code=_PYDANTIC_CODES.get(item["type"], UserErrorCode.INVALID),
+            message=item["msg"],
+        )
+        for item in error.errors()
+    ]
+
+
+async def mutate(
+    info: Info[Any, Any], change: Callable[[AsyncSession], Awaitable[T]]
+) -> T | Refused:
+    """`change(session)` in a savepoint; expected failures become `Refused`."""
+    db = info.context.db
+    async with db.lock:
+        try:
+            async with db.session.begin_nested():
+                result = await change(db.session)
+                await _load_expired(db.session, result)
+            info.context.forget_loaded()
+            return result
+        except DomainError as error:
+            refused = user_error(error)
+            refused.field = _field_path(error.field)
+            return Refused([refused])
+        except pydantic.ValidationError as error:
+            return Refused(_from_validation(error))
+
+
+async def _load_expired(session: AsyncSession, result: object) -> None:
+    """Reload columns the flush expired (server-side defaults such as `updated_at`), so the
+    payload can read them without lazy IO."""
+    for item in result if isinstance(result, tuple) else (result,):
+        state = inspect(item, raiseerr=False)
+        if state is not None and state.expired_attributes:
+            await session.refresh(item, attribute_names=list(state.expired_attributes))
+
+
+def set_fields(input: Any, *names: str, **converted: Any) -> dict[str, Any]:
+    """The input's fields that were given (explicit nulls included), plus `converted` ones.
+
+    `converted` maps a service field name to its value, or to UNSET when not given.
+    """
+    fields = {name: getattr(input, name) for name in names if getattr(input, name) is not UNSET}
+    fields.update({name: value for name, value in converted.items() if value is not UNSET})
+    return fields

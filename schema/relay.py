@@ -1,0 +1,51 @@
+"""Relay conventions: the `Node` interface and opaque global IDs (base64 of `Type:uuid`)."""
+
+import base64
+import binascii
+import uuid
+
+import strawberry
+
+from schema.errors import InvalidId
+
+
+def to_global_id(type_name: str, id: uuid.UUID) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode())
+
+
+def parse_global_id(global_id: str) -> tuple[str, uuid.UUID]:
+    """The type name and UUID inside a global ID; InvalidId when it is not one of ours."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        return type_name, uuid.UUID(raw)
+    except (ValueError, binascii.Error, UnicodeError):
+        raise InvalidId(f"{global_id!r} is not a valid ID") from None
+
+
+def decode_id(global_id: str, *type_names: str, field: str | None = None) -> uuid.UUID:
+    """The UUID of a global ID that must name one of `type_names`."""
+    try:
+        type_name, id = parse_global_id(global_id)
+    except InvalidId as error:
+        error.field = field
+        raise
+    if type_name not in type_names:
+        expected = " or ".join(type_names)
+        raise InvalidId(f"{global_id!r} is not the ID of a {expected}", field=field)
+    return id
+
+
+def decode_optional_id(
+    global_id: str | None, *type_names: str, field: str | None = None
+) -> uuid.UUID | None:
+    return None if global_id is None else decode_id(global_id, *type_names, field=field)
+
+
+@strawberry.interface(description="An object with a globally unique, opaque ID.")
+class Node:
+    uuid_: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="Opaque global ID of the object; pass it to `node(id:)`.")
+    def id(self) -> strawberry.ID:
+        return to_global_id(type(self).__name__, self.uuid_)

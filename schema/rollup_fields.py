@@ -1,0 +1,393 @@
+"""The one place roll-up fields are computed: every roll-up field of the schema calls here.
+
+Everything is delegated to the roll-up engine (service/rollups). Objective and key-result
+roll-ups go through per-request dataloaders keyed by (id, asOf) that call the engine's
+batch functions, so a page of objectives asking for `progress`, `status` and `breakdown`
+costs one engine call per distinct `asOf`, not one per object and field. A missing `asOf`
+means the instant the request started, the same for every field of the request.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from schema.enum_values import raw
+from schema.errors import ApiError, ErrorCodes
+from schema.relay import to_global_id
+from schema.rollups.types import (
+    AlignmentPath,
+    BandCount,
+    BreakdownItem,
+    Delivery,
+    Interval,
+    MetricComponents,
+    MetricValue,
+    Rollup,
+    RollupHistoryPoint,
+    ScoreBand,
+    SeriesPoint,
+    Status,
+    StatusCount,
+    WindowInput,
+)
+from service.errors import Invalid, NotFound
+from service.rollups import metrics as metric_rollups
+from service.rollups import paths
+from service.rollups import service as rollups
+from service.rollups import types as rollup
+
+RollupKey = tuple[uuid.UUID, datetime]
+
+NODE_TYPE_NAMES = {
+    rollup.NodeKind.commitment: "Commitment",
+    rollup.NodeKind.key_result: "KeyResult",
+    rollup.NodeKind.objective: "Objective",
+    rollup.NodeKind.metric: "Metric",
+}
+
+
+def key_result_rollup_loader(context: Any) -> DataLoader[RollupKey, rollup.KeyResultRollup | None]:
+    async def load(keys: list[RollupKey]) -> list[rollup.KeyResultRollup | None]:
+        return await _batched(context, keys, rollups.key_result_rollups)
+
+    return DataLoader(load_fn=load)
+
+
+def objective_rollup_loader(context: Any) -> DataLoader[RollupKey, rollup.ObjectiveRollup | None]:
+    async def load(keys: list[RollupKey]) -> list[rollup.ObjectiveRollup | None]:
+        return await _batched(context, keys, rollups.objective_rollups)
+
+    return DataLoader(load_fn=load)
+
+
+async def _batched(context: Any, keys: list[RollupKey], batch: Any) -> list[Any]:
+    """One engine call per distinct instant among `keys`."""
+    by_instant: dict[datetime, list[uuid.UUID]] = defaultdict(list)
+    for id, as_of in keys:
+        by_instant[as_of].append(id)
+    found: dict[RollupKey, Any] = {}
+    org_id = context.principal.org_id
+    for as_of, ids in by_instant.items():
+
+        async def call(
+            session: AsyncSession, ids: list[uuid.UUID] = ids, as_of: datetime = as_of
+        ) -> Any:
+            return await batch(session, org_id, ids, as_of=as_of)
+
+        results = await context.db.run(call)
+        for id, result in results.items():
+            found[(id, as_of)] = result
+    return [found.get(key) for key in keys]
+
+
+def _instant(info: Info[Any, Any], as_of: datetime | None) -> datetime:
+    if as_of is None:
+        return info.context.now  # type: ignore[no-any-return]
+    if as_of.tzinfo is None:
+        raise ApiError("asOf needs a time zone (e.g. `Z`)", ErrorCodes.BAD_USER_INPUT)
+    return as_of
+
+
+async def key_result_rollup(
+    info: Info[Any, Any], id: uuid.UUID, as_of: datetime | None
+) -> rollup.KeyResultRollup | None:
+    loader = info.context.loaders.key_result_rollup_by_id
+    result: rollup.KeyResultRollup | None = await loader.load((id, _instant(info, as_of)))
+    return result
+
+
+async def objective_rollup(
+    info: Info[Any, Any], id: uuid.UUID, as_of: datetime | None
+) -> rollup.ObjectiveRollup | None:
+    loader = info.context.loaders.objective_rollup_by_id
+    result: rollup.ObjectiveRollup | None = await loader.load((id, _instant(info, as_of)))
+    return result
+
+
+def _dimensions(dimensions: Any) -> dict[str, str] | None:
+    if dimensions is None:
+        return None
+    if not isinstance(dimensions, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in dimensions.items()
+    ):
+        raise Invalid("dimensions must be an object of strings", field="dimensions")
+    return dimensions
+
+
+async def metric_value(
+    info: Info[Any, Any],
+    id: uuid.UUID,
+    window: WindowInput | None,
+    dimensions: Any,
+    as_of: datetime | None,
+) -> MetricValue | None:
+    ctx = info.context
+    org_id = ctx.principal.org_id
+    dims = _dimensions(dimensions)
+    instant = _instant(info, as_of)
+
+    async def call(session: AsyncSession) -> rollup.MetricValue:
+        if window is not None:
+            return await metric_rollups.metric_value(
+                session, org_id, id, rollup.Window(window.start, window.end), dimensions=dims
+            )
+        if dims is not None:
+            raise Invalid("dimensions need an explicit window", field="dimensions")
+        return (await metric_rollups.metric_rollup(session, org_id, id, as_of=instant)).value
+
+    try:
+        return MetricValue.from_result(await ctx.db.run(call))
+    except NotFound:
+        return None
+
+
+async def metric_series(
+    info: Info[Any, Any],
+    id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    interval: Interval,
+    dimensions: Any,
+) -> list[SeriesPoint]:
+    ctx = info.context
+    org_id = ctx.principal.org_id
+    dims = _dimensions(dimensions)
+
+    async def call(session: AsyncSession) -> list[rollup.SeriesPoint]:
+        return await metric_rollups.metric_series(
+            session,
+            org_id,
+            id,
+            rollup.Window(start, end),
+            rollup.Interval(raw(interval)),
+            dimensions=dims,
+        )
+
+    try:
+        points = await ctx.db.run(call)
+    except NotFound:
+        return []
+    return [SeriesPoint(bucket_start=point.bucket_start, value=point.value) for point in points]
+
+
+async def aligned_to_north_star(info: Info[Any, Any], type_name: str, id: uuid.UUID) -> bool:
+    ctx = info.context
+    org_id = ctx.principal.org_id
+
+    async def call(session: AsyncSession) -> bool:
+        return await paths.aligned_to_north_star(session, org_id, id)
+
+    try:
+        return bool(await ctx.db.run(call))
+    except NotFound:
+        return False
+
+
+async def alignment_paths(
+    info: Info[Any, Any], type_name: str, id: uuid.UUID
+) -> list[AlignmentPath]:
+    ctx = info.context
+    org_id = ctx.principal.org_id
+
+    async def call(session: AsyncSession) -> list[rollup.AlignmentPath]:
+        return await paths.alignment_paths(session, org_id, id)
+
+    if type_name not in NODE_TYPE_NAMES.values():
+        return []
+    try:
+        found = await ctx.db.run(call)
+    except NotFound:
+        return []
+    return [
+        AlignmentPath(
+            node_ids=[to_global_id(NODE_TYPE_NAMES[node.kind], node.id) for node in path.nodes]
+        )
+        for path in found
+    ]
+
+
+def _counts(values: dict[rollup.Status, int]) -> list[StatusCount]:
+    return [StatusCount(status=Status(key.value), count=count) for key, count in values.items()]
+
+
+def _bands(values: dict[rollup.ScoreBand, int]) -> list[BandCount]:
+    return [BandCount(band=ScoreBand(key.value), count=count) for key, count in values.items()]
+
+
+def _rollup_from(subject: str, result: Any) -> Rollup:
+    """The GraphQL shape of any of the engine's key-result, objective, team or cycle roll-ups."""
+    is_cycle = isinstance(result, rollup.CycleRollup)
+    breakdown = getattr(result, "breakdown", ())
+    return Rollup(
+        subject_id=strawberry.ID(subject),
+        as_of=result.as_of,
+        progress=result.progress,
+        status=Status(result.status.value),
+        expected_progress=result.expected_progress,
+        breakdown=[BreakdownItem.from_result(item) for item in breakdown],
+        delivery=Delivery.from_result(result.delivery),
+        objectives_by_status=_counts(result.objectives_by_status) if is_cycle else [],
+        key_results_by_status=_counts(result.key_results_by_status) if is_cycle else [],
+        objectives_by_band=_bands(result.objectives_by_band) if is_cycle else [],
+        key_results_by_band=_bands(result.key_results_by_band) if is_cycle else [],
+    )
+
+
+ROLLUP_TYPES = ("Objective", "KeyResult", "Team", "Cycle")
+
+
+def _check_team_cycle(type_name: str, cycle_id: uuid.UUID | None) -> None:
+    if type_name == "Team" and cycle_id is None:
+        raise ApiError("a team's roll-up needs a `cycle`", ErrorCodes.BAD_USER_INPUT)
+
+
+async def rollup_of(
+    info: Info[Any, Any],
+    type_name: str,
+    id: uuid.UUID,
+    as_of: datetime | None,
+    *,
+    cycle_id: uuid.UUID | None = None,
+    include_subteams: bool = False,
+) -> Rollup | None:
+    """`rollup(id:)`: an objective, key result, team (in a cycle) or cycle; null if unknown."""
+    if type_name not in ROLLUP_TYPES:
+        return None
+    _check_team_cycle(type_name, cycle_id)
+    ctx = info.context
+    org_id = ctx.principal.org_id
+    instant = _instant(info, as_of)
+    result: Any
+    if type_name == "KeyResult":
+        result = await key_result_rollup(info, id, instant)
+    elif type_name == "Objective":
+        result = await objective_rollup(info, id, instant)
+    else:
+
+        async def call(session: AsyncSession) -> Any:
+            if type_name == "Team":
+                assert cycle_id is not None
+                return await rollups.team_rollup(
+                    session, org_id, id, cycle_id, include_subteams=include_subteams, as_of=instant
+                )
+            return await rollups.cycle_rollup(session, org_id, id, as_of=instant)
+
+        try:
+            result = await ctx.db.run(call)
+        except NotFound:
+            result = None
+    return None if result is None else _rollup_from(to_global_id(type_name, id), result)
+
+
+async def rollup_history(
+    info: Info[Any, Any],
+    type_name: str,
+    id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    interval: Interval,
+    *,
+    cycle_id: uuid.UUID | None = None,
+    include_subteams: bool = False,
+) -> list[RollupHistoryPoint]:
+    """The roll-up as of the end of each bucket of [start, end]; empty if the ID is unknown."""
+    if type_name not in ROLLUP_TYPES:
+        return []
+    _check_team_cycle(type_name, cycle_id)
+    org_id = info.context.principal.org_id
+    bucket = rollup.Interval(raw(interval))
+
+    async def call(session: AsyncSession) -> list[Any]:
+        if type_name == "KeyResult":
+            return await rollups.key_result_history(
+                session, org_id, id, start=start, end=end, interval=bucket
+            )
+        if type_name == "Objective":
+            return await rollups.objective_history(
+                session, org_id, id, start=start, end=end, interval=bucket
+            )
+        if type_name == "Team":
+            assert cycle_id is not None
+            return await rollups.team_history(
+                session,
+                org_id,
+                id,
+                cycle_id,
+                include_subteams=include_subteams,
+                start=start,
+                end=end,
+                interval=bucket,
+            )
+        return await rollups.cycle_history(
+            session, org_id, id, start=start, end=end, interval=bucket
+        )
+
+    try:
+        points = await info.context.db.run(call)
+    except NotFound:
+        return []
+    subject = to_global_id(type_name, id)
+    return [
+        RollupHistoryPoint(
+            bucket_start=point.bucket_start, rollup=_rollup_from(subject, point.rollup)
+        )
+        for point in points
+    ]
+
+
+async def metric_components(
+    info: Info[Any, Any], id: uuid.UUID, window: WindowInput | None, as_of: datetime | None
+) -> MetricComponents | None:
+    """Components of a metric over a window (default: its observation window as of asOf)."""
+    ctx = info.context
+    org_id = ctx.principal.org_id
+    instant = _instant(info, as_of)
+
+    async def call(session: AsyncSession) -> rollup.MetricComponents:
+        if window is not None:
+            bounds = rollup.Window(window.start, window.end)
+        else:
+            bounds = (
+                await metric_rollups.metric_rollup(session, org_id, id, as_of=instant)
+            ).value.window
+        return await metric_rollups.metric_components(session, org_id, id, bounds)
+
+    try:
+        return MetricComponents.from_result(await ctx.db.run(call))
+    except NotFound:
+        return None
+
+
+async def with_status(
+    info: Info[Any, Any],
+    type_name: str,
+    ids: Sequence[uuid.UUID],
+    statuses: Sequence[Status],
+    as_of: datetime | None,
+) -> list[uuid.UUID]:
+    """The objectives or key results among `ids` whose status (as of an instant) is wanted.
+
+    One batched engine call over all candidates; the results stay in the request's loader,
+    so the `status` fields of the page that follows cost nothing more.
+    """
+    instant = _instant(info, as_of)
+    loaders = info.context.loaders
+    loader = (
+        loaders.objective_rollup_by_id
+        if type_name == "Objective"
+        else loaders.key_result_rollup_by_id
+    )
+    results = await loader.load_many([(id, instant) for id in ids])
+    wanted = {raw(status) for status in statuses}
+    return [
+        id
+        for id, result in zip(ids, results, strict=True)
+        if result is not None and result.status.value in wanted
+    ]

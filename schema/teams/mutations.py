@@ -1,0 +1,154 @@
+from collections.abc import Awaitable, Callable
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.errors import UserError
+from schema.mutation_runner import Refused, mutate, set_fields
+from schema.people.types import Person
+from schema.relay import decode_id, decode_optional_id
+from schema.teams.types import Team
+from service.models import Person as PersonModel
+from service.models import Team as TeamModel
+from service.people import service as people_service
+from service.teams import service
+from service.teams.schemas import TeamCreate, TeamUpdate
+
+
+@strawberry.input(description="A new team.")
+class TeamCreateInput:
+    name: str = strawberry.field(description="Display name.")
+    parent_team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The team it belongs to."
+    )
+
+
+@strawberry.input(description="Changes to a team; only the fields given change.")
+class TeamUpdateInput:
+    id: strawberry.ID = strawberry.field(description="The team to change.")
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="Display name.")
+    parent_team_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The team it belongs to; null makes it a root."
+    )
+
+
+@strawberry.input(description="The team to archive.")
+class TeamArchiveInput:
+    id: strawberry.ID = strawberry.field(description="The team to archive.")
+
+
+@strawberry.input(description="A person and a team.")
+class TeamMemberInput:
+    team_id: strawberry.ID = strawberry.field(description="The team.")
+    person_id: strawberry.ID = strawberry.field(description="The person.")
+
+
+@strawberry.type(description="Result of a team mutation.")
+class TeamPayload:
+    team: Team | None = strawberry.field(description="The team after the change.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
+
+
+@strawberry.type(description="Result of a team membership mutation.")
+class TeamMemberPayload:
+    team: Team | None = strawberry.field(description="The team after the change.")
+    person: Person | None = strawberry.field(description="The person after the change.")
+    changed: bool = strawberry.field(
+        description="False when the membership already was as asked (nothing written)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
+
+
+def _payload(result: TeamModel | Refused) -> TeamPayload:
+    if isinstance(result, Refused):
+        return TeamPayload(team=None, user_errors=result.errors)
+    return TeamPayload(team=Team.from_model(result), user_errors=[])
+
+
+def _member_payload(
+    result: tuple[TeamModel, PersonModel, bool] | Refused,
+) -> TeamMemberPayload:
+    if isinstance(result, Refused):
+        return TeamMemberPayload(team=None, person=None, changed=False, user_errors=result.errors)
+    team, person, changed = result
+    return TeamMemberPayload(
+        team=Team.from_model(team),
+        person=Person.from_model(person),
+        changed=changed,
+        user_errors=[],
+    )
+
+
+@strawberry.type
+class TeamMutations:
+    @strawberry.mutation(description="Create a team, optionally under a parent team.")
+    async def team_create(self, info: Info[Context, None], input: TeamCreateInput) -> TeamPayload:
+        org_id = info.context.principal.org_id
+
+        async def change(session: AsyncSession) -> TeamModel:
+            parent_id = decode_optional_id(input.parent_team_id, "Team", field="parent_team_id")
+            data = TeamCreate(name=input.name, parent_team_id=parent_id)
+            return await service.create_team(session, org_id, data)
+
+        return _payload(await mutate(info, change))
+
+    @strawberry.mutation(description="Rename a team or move it in the tree (no cycles).")
+    async def team_update(self, info: Info[Context, None], input: TeamUpdateInput) -> TeamPayload:
+        org_id = info.context.principal.org_id
+
+        async def change(session: AsyncSession) -> TeamModel:
+            team_id = decode_id(input.id, "Team", field="id")
+            fields = set_fields(input, "name")
+            if input.parent_team_id is not strawberry.UNSET:
+                fields["parent_team_id"] = decode_optional_id(
+                    input.parent_team_id, "Team", field="parent_team_id"
+                )
+            return await service.update_team(session, org_id, team_id, TeamUpdate(**fields))
+
+        return _payload(await mutate(info, change))
+
+    @strawberry.mutation(description="Archive a team without active sub-teams.")
+    async def team_archive(self, info: Info[Context, None], input: TeamArchiveInput) -> TeamPayload:
+        org_id = info.context.principal.org_id
+
+        async def change(session: AsyncSession) -> TeamModel:
+            return await service.archive_team(
+                session, org_id, decode_id(input.id, "Team", field="id")
+            )
+
+        return _payload(await mutate(info, change))
+
+    @strawberry.mutation(description="Make a person a member of a team.")
+    async def team_member_add(
+        self, info: Info[Context, None], input: TeamMemberInput
+    ) -> TeamMemberPayload:
+        return _member_payload(await mutate(info, _membership(info, input, add=True)))
+
+    @strawberry.mutation(description="Remove a person from a team.")
+    async def team_member_remove(
+        self, info: Info[Context, None], input: TeamMemberInput
+    ) -> TeamMemberPayload:
+        return _member_payload(await mutate(info, _membership(info, input, add=False)))
+
+
+def _membership(
+    info: Info[Context, None], input: TeamMemberInput, *, add: bool
+) -> Callable[[AsyncSession], Awaitable[tuple[TeamModel, PersonModel, bool]]]:
+    org_id = info.context.principal.org_id
+
+    async def change(session: AsyncSession) -> tuple[TeamModel, PersonModel, bool]:
+        team_id = decode_id(input.team_id, "Team", field="team_id")
+        person_id = decode_id(input.person_id, "Person", field="person_id")
+        operation = service.add_member if add else service.remove_member
+        changed = await operation(session, org_id, team_id, person_id)
+        team = await service.get_team(session, org_id, team_id)
+        person = await people_service.get_person(session, org_id, person_id)
+        return team, person, changed
+
+    return change

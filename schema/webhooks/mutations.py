@@ -1,0 +1,240 @@
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.errors import UserError
+from schema.mutation_runner import Refused, mutate
+from schema.permissions import require_scope
+from schema.relay import decode_id
+from schema.webhooks.queries import load_delivery_details
+from schema.webhooks.types import WebhookDelivery, WebhookEndpoint
+from service.models import Delivery, Scope
+from service.models import WebhookEndpoint as WebhookEndpointModel
+from service.webhooks import service
+from service.webhooks.schemas import EndpointCreate, EndpointUpdate
+
+ERRORS = "Why the input was refused; empty on success."
+INPUT = "What to change."
+
+
+@strawberry.input(description="A new webhook endpoint.")
+class WebhookEndpointCreateInput:
+    url: str = strawberry.field(
+        description="Where to POST events; private and loopback addresses are refused in production."
+    )
+    event_types: list[str] = strawberry.field(
+        description="Event types to send, e.g. `key_result.status_changed`."
+    )
+    enabled: bool = strawberry.field(default=True, description="Send events from now on.")
+
+
+@strawberry.input(description="Changes to a webhook endpoint; omitted fields stay as they are.")
+class WebhookEndpointUpdateInput:
+    id: strawberry.ID = strawberry.field(description="The endpoint to change.")
+    url: str | None = strawberry.field(default=None, description="New URL.")
+    event_types: list[str] | None = strawberry.field(default=None, description="New event types.")
+
+
+@strawberry.input(description="One webhook endpoint.")
+class WebhookEndpointInput:
+    id: strawberry.ID = strawberry.field(description="The endpoint.")
+
+
+@strawberry.input(description="One webhook delivery.")
+class WebhookDeliveryInput:
+    id: strawberry.ID = strawberry.field(description="The delivery.")
+
+
+@strawberry.type(description="Result of a change to a webhook endpoint.")
+class WebhookEndpointPayload:
+    webhook_endpoint: WebhookEndpoint | None = strawberry.field(description="The endpoint.")
+    user_errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of creating an endpoint or rotating its secret.")
+class WebhookEndpointSecretPayload:
+    webhook_endpoint: WebhookEndpoint | None = strawberry.field(description="The endpoint.")
+    secret: str | None = strawberry.field(
+        description="The signing secret (`whsec_...`), shown this once: store it now."
+    )
+    user_errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of queueing a delivery (ping or redelivery).")
+class WebhookDeliveryPayload:
+    webhook_delivery: WebhookDelivery | None = strawberry.field(description="The delivery.")
+    user_errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+def endpoint_id(input_id: strawberry.ID) -> uuid.UUID:
+    return decode_id(input_id, "WebhookEndpoint", field="id")
+
+
+async def _endpoint(
+    info: Info[Context, None], change: Callable[[AsyncSession], Awaitable[WebhookEndpointModel]]
+) -> WebhookEndpointPayload:
+    require_scope(info, Scope.admin)
+    result = await mutate(info, change)
+    if isinstance(result, Refused):
+        return WebhookEndpointPayload(webhook_endpoint=None, user_errors=result.errors)
+    return WebhookEndpointPayload(
+        webhook_endpoint=WebhookEndpoint.from_model(result), user_errors=[]
+    )
+
+
+async def _secret(
+    info: Info[Context, None],
+    change: Callable[[AsyncSession], Awaitable[tuple[WebhookEndpointModel, str]]],
+) -> WebhookEndpointSecretPayload:
+    require_scope(info, Scope.admin)
+    result = await mutate(info, change)
+    if isinstance(result, Refused):
+        return WebhookEndpointSecretPayload(
+            webhook_endpoint=None, secret=None, user_errors=result.errors
+        )
+    endpoint, secret = result
+    return WebhookEndpointSecretPayload(
+        webhook_endpoint=WebhookEndpoint.from_model(endpoint), secret=secret, user_errors=[]
+    )
+
+
+async def _delivery(
+    info: Info[Context, None], change: Callable[[AsyncSession], Awaitable[Delivery]]
+) -> WebhookDeliveryPayload:
+    require_scope(info, Scope.admin)
+    result = await mutate(info, change)
+    if isinstance(result, Refused):
+        return WebhookDeliveryPayload(webhook_delivery=None, user_errors=result.errors)
+    delivery = WebhookDelivery.from_model(result)
+    await load_delivery_details(info, [delivery])
+    return WebhookDeliveryPayload(webhook_delivery=delivery, user_errors=[])
+
+
+@strawberry.type
+class WebhookMutations:
+    @strawberry.mutation(
+        description="Create a webhook endpoint (needs `admin`); its secret is returned once."
+    )
+    async def webhook_endpoint_create(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WebhookEndpointCreateInput, strawberry.argument(description=INPUT)],
+    ) -> WebhookEndpointSecretPayload:
+        ctx = info.context
+        data = EndpointCreate(url=input.url, event_types=input.event_types, enabled=input.enabled)
+        return await _secret(
+            info,
+            lambda session: service.create_endpoint(
+                session, ctx.principal.org_id, data, production=ctx.settings.is_production
+            ),
+        )
+
+    @strawberry.mutation(description="Change an endpoint's URL or event types (needs `admin`).")
+    async def webhook_endpoint_update(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WebhookEndpointUpdateInput, strawberry.argument(description=INPUT)],
+    ) -> WebhookEndpointPayload:
+        ctx = info.context
+        fields = {
+            name: value
+            for name, value in (("url", input.url), ("event_types", input.event_types))
+            if value is not None
+        }
+
+        async def change(session: AsyncSession) -> WebhookEndpointModel:
+            return await service.update_endpoint(
+                session,
+                ctx.principal.org_id,
+                endpoint_id(input.id),
+                EndpointUpdate(**fields),
+                production=ctx.settings.is_production,
+            )
+
+        return await _endpoint(info, change)
+
+    @strawberry.mutation(
+        description="Replace an endpoint's signing secret at once (needs `admin`); the new"
+        " secret is returned once."
+    )
+    async def webhook_endpoint_rotate_secret(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
+    ) -> WebhookEndpointSecretPayload:
+        org_id = info.context.principal.org_id
+        return await _secret(
+            info, lambda session: service.rotate_secret(session, org_id, endpoint_id(input.id))
+        )
+
+    @strawberry.mutation(
+        description="Start sending to an endpoint again (needs `admin`); pending deliveries resume."
+    )
+    async def webhook_endpoint_enable(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
+    ) -> WebhookEndpointPayload:
+        org_id = info.context.principal.org_id
+        return await _endpoint(
+            info, lambda session: service.set_enabled(session, org_id, endpoint_id(input.id), True)
+        )
+
+    @strawberry.mutation(
+        description="Stop sending to an endpoint (needs `admin`); deliveries wait until enabled."
+    )
+    async def webhook_endpoint_disable(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
+    ) -> WebhookEndpointPayload:
+        org_id = info.context.principal.org_id
+        return await _endpoint(
+            info,
+            lambda session: service.set_enabled(session, org_id, endpoint_id(input.id), False),
+        )
+
+    @strawberry.mutation(description="Delete an endpoint and its delivery log (needs `admin`).")
+    async def webhook_endpoint_delete(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
+    ) -> WebhookEndpointPayload:
+        org_id = info.context.principal.org_id
+        return await _endpoint(
+            info, lambda session: service.delete_endpoint(session, org_id, endpoint_id(input.id))
+        )
+
+    @strawberry.mutation(
+        description="Queue a signed `webhook.ping` event to this endpoint only (needs `admin`)."
+    )
+    async def webhook_endpoint_ping(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
+    ) -> WebhookDeliveryPayload:
+        org_id = info.context.principal.org_id
+        return await _delivery(
+            info, lambda session: service.ping(session, org_id, endpoint_id(input.id))
+        )
+
+    @strawberry.mutation(
+        description="Send a delivery again now, with the same `webhook-id` (needs `admin`)."
+    )
+    async def webhook_delivery_redeliver(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WebhookDeliveryInput, strawberry.argument(description=INPUT)],
+    ) -> WebhookDeliveryPayload:
+        org_id = info.context.principal.org_id
+        return await _delivery(
+            info,
+            lambda session: service.redeliver(
+                session, org_id, decode_id(input.id, "WebhookDelivery", field="id")
+            ),
+        )

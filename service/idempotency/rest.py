@@ -1,0 +1,75 @@
+"""The HTTP side of `Idempotency-Key` for REST routes that create things.
+
+`respond_once` runs a route's work at most once per (API key, Idempotency-Key): the
+in-flight marker is committed in its own short transaction before the work runs; the work,
+its stored response and the marker's completion commit together; a failed attempt removes
+the marker. Only successful responses are stored and replayed (with `Idempotent-Replayed:
+true`); a refused request changed nothing, so a retry — corrected or not — runs again.
+All of it uses the request's one session (and so one pooled connection at a time).
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.principal import Principal
+from service.idempotency import service
+from service.idempotency.service import HEADER, StoredResponse
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+log = logging.getLogger("lodestar.idempotency")
+
+Work = Callable[[], Awaitable[StoredResponse]]
+
+
+def request_fingerprint(request: Request, body: bytes) -> bytes:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return service.fingerprint(
+        request.method.encode(), request.url.path.encode(), media_type.encode(), body
+    )
+
+
+async def respond_once(
+    request: Request, session: AsyncSession, principal: Principal, body: bytes, work: Work
+) -> JSONResponse:
+    """Run `work` and answer with its response, committed before the answer is sent."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        response = await work()
+        await session.commit()
+        return JSONResponse(response.body, status_code=response.status)
+
+    ttl_hours = request.app.state.settings.idempotency_ttl_hours
+    service.check_key(key)
+    await session.commit()  # end authentication's read so the marker commits on its own
+    stored = await service.claim(
+        session,
+        principal.org_id,
+        principal.api_key_id,
+        key,
+        request_fingerprint(request, body),
+        ttl_hours=ttl_hours,
+    )
+    await session.commit()
+    if stored is not None:
+        return JSONResponse(
+            stored.body, status_code=stored.status, headers={REPLAYED_HEADER: "true"}
+        )
+    try:
+        response = await work()
+        await service.complete(
+            session, principal.org_id, principal.api_key_id, key, response, ttl_hours=ttl_hours
+        )
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        try:
+            await service.release(session, principal.org_id, principal.api_key_id, key)
+            await session.commit()
+        except Exception:  # the marker then expires as abandoned; the first error matters
+            log.exception("could not release Idempotency-Key marker")
+        raise
+    return JSONResponse(response.body, status_code=response.status)

@@ -1,0 +1,351 @@
+"""Ingestion, the hot path: validate a whole batch, then write it with one statement.
+
+A batch is atomic: every point is checked (plain dict checks, no object per point) and
+any fault refuses the whole batch with each bad point listed. Within a batch the last
+point of an identity (metric, ts, dimensions) wins; against stored points the last write
+wins. One `metric.points_ingested` event per metric, and `key_result.status_changed` for
+key results on those metrics whose status moved, are written in the same transaction.
+"""
+
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import Invalid, NotFound
+from service.events import status
+from service.events.outbox import emit_many
+from service.metrics import repository as metrics_repository
+from service.points import repository
+from service.points.errors import BatchRejected, PointErrorCode
+from service.points.parsing import MALFORMED
+from service.points.repository import Row
+from service.points.schemas import (
+    MAX_DIMENSION_NAME,
+    MAX_DIMENSION_VALUE,
+    MAX_DIMENSIONS,
+    MAX_SOURCE,
+    IngestResult,
+)
+
+FIELDS = frozenset(("metric", "ts", "value", "dimensions", "source"))
+NO_DIMENSIONS = "{}"
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+class MetricRef(NamedTuple):
+    """What validation needs of a metric (plain values: ORM attributes cost per point)."""
+
+    id: uuid.UUID
+    archived: bool
+
+
+@dataclass(slots=True)
+class _MetricStats:
+    metric_id: uuid.UUID
+    received: int
+    first: datetime
+    last: datetime
+
+
+def _error(index: int, field: str | None, code: PointErrorCode, message: str) -> dict[str, Any]:
+    return {"index": index, "field": field, "code": code.value, "message": message}
+
+
+def _metric_keys(items: Iterable[Any]) -> set[str]:
+    return {key for item in items if type(item) is dict and type(key := item.get("metric")) is str}
+
+
+def _dimensions_error(dimensions: Any) -> str | None:
+    if type(dimensions) is not dict:
+        return "dimensions must be an object of string → string"
+    if len(dimensions) > MAX_DIMENSIONS:
+        return f"at most {MAX_DIMENSIONS} dimensions"
+    for name, value in dimensions.items():
+        if not 1 <= len(name) <= MAX_DIMENSION_NAME:
+            return f"dimension names are 1 to {MAX_DIMENSION_NAME} characters"
+        if type(value) is not str:
+            return f"dimension {name!r} must be a string"
+        if not 1 <= len(value) <= MAX_DIMENSION_VALUE:
+            return f"dimension {name!r} must be 1 to {MAX_DIMENSION_VALUE} characters"
+    return None
+
+
+def validate(
+    items: list[Any],
+    metrics: dict[str, MetricRef],
+    *,
+    route_metric: str | None,
+    text_values: bool,
+    now: datetime,
+    max_future: timedelta,
+    errors: list[dict[str, Any]],
+) -> tuple[dict[tuple[str, datetime, str], Row], dict[str, _MetricStats]]:
+    """Check every point; return rows by identity (last wins) and per-metric stats.
+
+    Faults are appended to `errors`; rows are meaningless when any were found.
+    """
+    latest = now + max_future
+    rows: dict[tuple[str, datetime, str], Row] = {}  # keyed by metric key: str hashes are cached
+    stats: dict[str, _MetricStats] = {}
+    parsed_ts: dict[str, datetime] = {}
+    for index, item in enumerate(items):
+        if item is MALFORMED:
+            continue
+        if type(item) is not dict:
+            errors.append(_error(index, None, PointErrorCode.INVALID, "a point is an object"))
+            continue
+        failed = False
+        if not FIELDS.issuperset(item):
+            unknown = ", ".join(sorted(str(name) for name in item if name not in FIELDS))
+            errors.append(
+                _error(index, None, PointErrorCode.UNKNOWN_FIELD, f"unknown field(s): {unknown}")
+            )
+            failed = True
+
+        # metric
+        key: Any = item.get("metric", route_metric)
+        metric: MetricRef | None = None
+        if key is None:
+            errors.append(_error(index, "metric", PointErrorCode.REQUIRED, "metric is required"))
+            failed = True
+        elif route_metric is not None and key != route_metric:
+            errors.append(
+                _error(
+                    index,
+                    "metric",
+                    PointErrorCode.METRIC_MISMATCH,
+                    f"this route takes points of {route_metric!r} only",
+                )
+            )
+            failed = True
+        elif type(key) is not str or (metric := metrics.get(key)) is None:
+            errors.append(
+                _error(index, "metric", PointErrorCode.UNKNOWN_METRIC, f"unknown metric {key!r}")
+            )
+            failed = True
+        elif metric.archived:
+            errors.append(
+                _error(
+                    index,
+                    "metric",
+                    PointErrorCode.METRIC_ARCHIVED,
+                    f"metric {key!r} is archived and takes no points",
+                )
+            )
+            failed = True
+
+        # ts
+        raw_ts = item.get("ts")
+        ts = parsed_ts.get(raw_ts) if type(raw_ts) is str else None
+        if ts is None:
+            if raw_ts is None:
+                errors.append(_error(index, "ts", PointErrorCode.REQUIRED, "ts is required"))
+                failed = True
+            elif type(raw_ts) is not str:
+                errors.append(
+                    _error(index, "ts", PointErrorCode.INVALID, "ts is an ISO 8601 string")
+                )
+                failed = True
+            else:
+                try:
+                    ts = datetime.fromisoformat(raw_ts)
+                except ValueError:
+                    errors.append(
+                        _error(index, "ts", PointErrorCode.INVALID, f"{raw_ts!r} is not ISO 8601")
+                    )
+                    failed = True
+                else:
+                    if ts.tzinfo is None:
+                        errors.append(
+                            _error(
+                                index,
+                                "ts",
+                                PointErrorCode.TIMEZONE_REQUIRED,
+                                "ts needs a time zone (`Z` or an offset such as +02:00)",
+                            )
+                        )
+                        failed = True
+                        ts = None
+                    elif ts < EARLIEST:
+                        errors.append(
+                            _error(index, "ts", PointErrorCode.INVALID, "ts must be after 1900")
+                        )
+                        failed = True
+                        ts = None
+                    else:
+                        parsed_ts[raw_ts] = ts
+        if ts is not None and ts > latest:
+            errors.append(
+                _error(
+                    index,
+                    "ts",
+                    PointErrorCode.IN_FUTURE,
+                    f"ts is more than {int(max_future.total_seconds())} s in the future",
+                )
+            )
+            failed = True
+
+        # value
+        raw_value: Any = item.get("value")
+        value_type = type(raw_value)
+        value = 0.0
+        if value_type is float:
+            value = raw_value
+        elif value_type is int:
+            try:
+                value = float(raw_value)
+            except OverflowError:
+                value = math.inf
+        elif raw_value is None:
+            errors.append(_error(index, "value", PointErrorCode.REQUIRED, "value is required"))
+            failed = True
+        elif text_values and value_type is str:
+            try:
+                value = float(raw_value)
+            except ValueError:
+                errors.append(
+                    _error(index, "value", PointErrorCode.INVALID, f"{raw_value!r} is not a number")
+                )
+                failed = True
+        else:
+            errors.append(_error(index, "value", PointErrorCode.INVALID, "value is a number"))
+            failed = True
+        if not math.isfinite(value):
+            errors.append(
+                _error(index, "value", PointErrorCode.NOT_FINITE, "value must be a finite number")
+            )
+            failed = True
+
+        # dimensions
+        raw_dimensions = item.get("dimensions")
+        if raw_dimensions is None or raw_dimensions == {}:
+            dimensions = NO_DIMENSIONS
+        elif (problem := _dimensions_error(raw_dimensions)) is not None:
+            errors.append(_error(index, "dimensions", PointErrorCode.INVALID, problem))
+            failed = True
+        else:
+            dimensions = orjson.dumps(raw_dimensions, option=orjson.OPT_SORT_KEYS).decode()
+
+        # source
+        source = item.get("source", "")
+        if type(source) is not str:
+            errors.append(_error(index, "source", PointErrorCode.INVALID, "source is a string"))
+            failed = True
+        elif len(source) > MAX_SOURCE:
+            errors.append(
+                _error(index, "source", PointErrorCode.TOO_LONG, f"at most {MAX_SOURCE} characters")
+            )
+            failed = True
+
+        if failed or errors:
+            continue  # once anything failed, only more faults matter
+        assert metric is not None and ts is not None
+        rows[(key, ts, dimensions)] = (metric.id, ts, dimensions, value, source)
+        seen = stats.get(key)
+        if seen is None:
+            stats[key] = _MetricStats(metric.id, 1, ts, ts)
+        else:
+            seen.received += 1
+            if ts < seen.first:
+                seen.first = ts
+            elif ts > seen.last:
+                seen.last = ts
+    return rows, stats
+
+
+def _event_payload(key: str, stats: _MetricStats, counts: tuple[int, int]) -> dict[str, Any]:
+    """The `metric.points_ingested` payload (service.events.catalog)."""
+    return {
+        "metric_id": str(stats.metric_id),
+        "metric_key": key,
+        "count": stats.received,
+        "inserted": counts[0],
+        "updated": counts[1],
+        "from_ts": stats.first.astimezone(UTC).isoformat(),
+        "to_ts": stats.last.astimezone(UTC).isoformat(),
+    }
+
+
+async def ingest(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    items: list[Any],
+    *,
+    route_metric: str | None = None,
+    text_values: bool = False,
+    max_future_skew_seconds: int = 600,
+    errors: list[dict[str, Any]] | None = None,
+) -> IngestResult:
+    """Store a batch of decoded points atomically, or raise BatchRejected listing each fault.
+
+    `route_metric` is the metric of a per-metric route (unknown → NotFound); `errors` are
+    faults found while decoding, reported together with the rest.
+    """
+    errors = list(errors or [])
+    keys = [route_metric] if route_metric is not None else _metric_keys(items)
+    metrics = {
+        key: MetricRef(metric_id, archived)
+        for key, (metric_id, archived) in (
+            await metrics_repository.ids_by_key(session, org_id, keys)
+        ).items()
+    }
+    if route_metric is not None:
+        if route_metric not in metrics:
+            raise NotFound(f"metric {route_metric!r} not found", field="key")
+        if metrics[route_metric].archived:
+            raise Invalid(f"metric {route_metric!r} is archived and takes no points", field="key")
+    rows, stats = validate(
+        items,
+        metrics,
+        route_metric=route_metric,
+        text_values=text_values,
+        now=datetime.now(UTC),
+        max_future=timedelta(seconds=max_future_skew_seconds),
+        errors=errors,
+    )
+    if errors:
+        errors.sort(key=lambda error: error["index"])  # decoding faults came first
+        raise BatchRejected(errors)
+    if not rows:
+        return IngestResult(received=0, inserted=0, updated=0, unchanged=0, duplicates=0)
+
+    # Key results measured on these metrics may change status: bracket the write.
+    measured = await status.key_results_on_metrics(
+        session, org_id, [metric_stats.metric_id for metric_stats in stats.values()]
+    )
+    before = await status.snapshot(session, org_id, measured)
+
+    # Sorted, so concurrent batches touching the same rows lock them in the same order.
+    ordered = [rows[identity] for identity in sorted(rows)]
+    counts = await repository.upsert(session, org_id, ordered)
+
+    await emit_many(
+        session,
+        org_id,
+        [
+            (
+                "metric.points_ingested",
+                metric_stats.metric_id,
+                _event_payload(key, metric_stats, counts.get(metric_stats.metric_id, (0, 0))),
+            )
+            for key, metric_stats in stats.items()
+        ],
+    )
+
+    await status.announce_changes(session, org_id, before)
+
+    inserted = sum(count[0] for count in counts.values())
+    updated = sum(count[1] for count in counts.values())
+    return IngestResult(
+        received=len(items),
+        inserted=inserted,
+        updated=updated,
+        unchanged=len(rows) - inserted - updated,
+        duplicates=len(items) - len(rows),
+    )

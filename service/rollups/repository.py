@@ -1,0 +1,570 @@
+"""All SQL of the roll-up engine.
+
+Hot path: each function is one statement over the whole scope (arrays of ids, a recursive
+CTE, LATERAL joins over windows), so a roll-up runs a fixed number of statements whatever
+the size of the tree. Core `text()` keeps the SQL visible and skips ORM object overhead.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TEXT, TIMESTAMP, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.rollups.snapshot import CheckInRow, CommitmentRow, KeyResultRow, ObjectiveRow
+
+COUNTING = "('active', 'closed')"
+UUIDS = ARRAY(UUID(as_uuid=True))
+INSTANTS = ARRAY(TIMESTAMP(timezone=True))
+
+
+async def organization_settings(session: AsyncSession, org_id: uuid.UUID) -> dict[str, Any] | None:
+    result = await session.execute(
+        text("SELECT settings FROM organizations WHERE id = :org"), {"org": org_id}
+    )
+    row = result.first()
+    return None if row is None else dict(row[0])
+
+
+@dataclass(slots=True)
+class LoadedObjective:
+    row: ObjectiveRow
+    starts_on: date
+    ends_on: date
+    # Cycle roll-up only: no parent objective that counts (active or closed).
+    without_parent: bool
+
+
+_SUBTREE = f"""
+WITH RECURSIVE scope(id) AS (
+    SELECT o.id FROM objectives o WHERE o.org_id = :org AND ({{seed}})
+    UNION
+    SELECT a.child_objective_id
+    FROM scope s
+    JOIN alignments a ON a.org_id = :org AND a.parent_objective_id = s.id
+    JOIN objectives c ON c.org_id = :org AND c.id = a.child_objective_id
+    WHERE c.state IN {COUNTING}
+)
+SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
+       cy.starts_on, cy.ends_on,
+       NOT EXISTS (
+           SELECT 1 FROM alignments a JOIN objectives p
+             ON p.org_id = a.org_id AND p.id = a.parent_objective_id
+           WHERE a.org_id = :org AND a.child_objective_id = o.id AND p.state IN {COUNTING}
+       ) AS without_parent
+FROM scope JOIN objectives o ON o.org_id = :org AND o.id = scope.id
+JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
+"""
+
+SEED_IDS = "o.id = ANY(:ids)"
+SEED_CYCLE = f"o.cycle_id = :cycle AND o.state IN {COUNTING}"
+SEED_TEAMS = f"o.cycle_id = :cycle AND o.state IN {COUNTING} AND o.owner_team_id = ANY(:teams)"
+
+
+async def objective_subtree(
+    session: AsyncSession, org_id: uuid.UUID, seed: str, params: dict[str, Any]
+) -> list[LoadedObjective]:
+    """Seed objectives and every counting objective aligned under them, at any depth."""
+    statement = text(_SUBTREE.format(seed=seed))
+    if "ids" in params:
+        statement = statement.bindparams(bindparam("ids", type_=UUIDS))
+    if "teams" in params:
+        statement = statement.bindparams(bindparam("teams", type_=UUIDS))
+    result = await session.execute(statement, {"org": org_id, **params})
+    return [
+        LoadedObjective(ObjectiveRow(r[0], r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8])
+        for r in result.all()
+    ]
+
+
+async def team_subtree(
+    session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID
+) -> list[uuid.UUID]:
+    result = await session.execute(
+        text(
+            """
+            WITH RECURSIVE sub(id) AS (
+                SELECT id FROM teams WHERE org_id = :org AND id = :team
+                UNION
+                SELECT t.id FROM teams t JOIN sub ON t.parent_team_id = sub.id
+                WHERE t.org_id = :org
+            )
+            SELECT id FROM sub
+            """
+        ),
+        {"org": org_id, "team": team_id},
+    )
+    return [r.id for r in result.all()]
+
+
+async def alignments_under(
+    session: AsyncSession, org_id: uuid.UUID, parent_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID, float]]:
+    """(child, parent, weight) of every alignment whose parent is one of `parent_ids`."""
+    result = await session.execute(
+        text(
+            "SELECT a.child_objective_id, a.parent_objective_id, a.weight"
+            " FROM unnest(:ids) AS k(id) JOIN alignments a"
+            " ON a.org_id = :org AND a.parent_objective_id = k.id"
+        ).bindparams(bindparam("ids", type_=UUIDS)),
+        {"org": org_id, "ids": list(parent_ids)},
+    )
+    return [(r[0], r[1], r[2]) for r in result.all()]
+
+
+_KR_COLUMNS = (
+    "id, objective_id, title, measure, direction, start_value, target_value, weight, state,"
+    " metric_id"
+)
+
+
+def _key_result(r: Any) -> KeyResultRow:
+    return KeyResultRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+
+
+async def active_key_results(
+    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
+) -> list[KeyResultRow]:
+    result = await session.execute(
+        text(
+            f"SELECT {_KR_COLUMNS} FROM unnest(:ids) AS k(objective_id)"
+            " JOIN key_results kr USING (objective_id)"
+            " WHERE kr.org_id = :org AND kr.state = 'active'"
+        ).bindparams(bindparam("ids", type_=UUIDS)),
+        {"org": org_id, "ids": list(objective_ids)},
+    )
+    return [KeyResultRow(*r) for r in result.all()]
+
+
+async def key_results_with_objectives(
+    session: AsyncSession, org_id: uuid.UUID, key_result_ids: Sequence[uuid.UUID]
+) -> list[tuple[KeyResultRow, LoadedObjective]]:
+    """Key results by id (any state) with their objective and its cycle."""
+    result = await session.execute(
+        text(
+            """
+            SELECT kr.id, kr.objective_id, kr.title, kr.measure, kr.direction, kr.start_value,
+                   kr.target_value, kr.weight, kr.state, kr.metric_id,
+                   o.title AS o_title, o.state AS o_state, o.rollup_mode, o.cycle_id,
+                   o.owner_team_id, cy.starts_on, cy.ends_on
+            FROM key_results kr
+            JOIN objectives o ON o.org_id = :org AND o.id = kr.objective_id
+            JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
+            WHERE kr.org_id = :org AND kr.id = ANY(:ids)
+            """
+        ).bindparams(bindparam("ids", type_=UUIDS)),
+        {"org": org_id, "ids": list(key_result_ids)},
+    )
+    return [
+        (
+            _key_result(r),
+            LoadedObjective(
+                row=ObjectiveRow(
+                    id=r.objective_id,
+                    title=r.o_title,
+                    state=r.o_state,
+                    rollup_mode=r.rollup_mode,
+                    cycle_id=r.cycle_id,
+                    owner_team_id=r.owner_team_id,
+                ),
+                starts_on=r.starts_on,
+                ends_on=r.ends_on,
+                without_parent=False,
+            ),
+        )
+        for r in result.all()
+    ]
+
+
+_CHECK_IN_COLUMNS = "id, observed_at, recorded_at, value, done, confidence"
+
+# Per key result: k.cap is its cycle's end, k.kind which check-ins carry its value.
+_ELIGIBLE = """
+    ci.org_id = :org AND ci.key_result_id = k.id AND ci.retracted_at IS NULL
+    AND ci.observed_at <= :t AND ci.observed_at < k.cap
+"""
+
+# LATERAL ... LIMIT 1 per key result walks the (key_result_id, observed_at, recorded_at)
+# index whatever the planner's statistics say.
+_LATEST_VALUE = f"""
+LEFT JOIN LATERAL (
+    SELECT {_CHECK_IN_COLUMNS} FROM check_ins ci
+    WHERE {_ELIGIBLE}
+      AND CASE k.kind WHEN 'value' THEN ci.value IS NOT NULL
+                      WHEN 'done' THEN ci.done IS NOT NULL ELSE false END
+    ORDER BY ci.observed_at DESC, ci.recorded_at DESC, ci.id DESC LIMIT 1
+) v ON true
+"""
+
+_LATEST_CONFIDENCE = f"""
+LEFT JOIN LATERAL (
+    SELECT {_CHECK_IN_COLUMNS} FROM check_ins ci
+    WHERE {_ELIGIBLE} AND ci.confidence IS NOT NULL
+    ORDER BY ci.observed_at DESC, ci.recorded_at DESC, ci.id DESC LIMIT 1
+) c ON true
+"""
+
+_LATEST_CHECK_INS = f"""
+SELECT k.id, v.id, v.observed_at, v.recorded_at, v.value, v.done, v.confidence,
+       c.id, c.observed_at, c.recorded_at, c.value, c.done, c.confidence
+FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
+{_LATEST_VALUE}
+{_LATEST_CONFIDENCE}
+WHERE v.id IS NOT NULL OR c.id IS NOT NULL
+"""
+
+_LATEST_VALUE_CHECK_INS = f"""
+SELECT k.id, v.id, v.observed_at, v.recorded_at, v.value, v.done, v.confidence
+FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
+{_LATEST_VALUE}
+WHERE v.id IS NOT NULL
+"""
+
+_ALL_CHECK_INS = f"""
+SELECT ci.key_result_id, {_CHECK_IN_COLUMNS.replace("id,", "ci.id,", 1)}
+FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
+JOIN check_ins ci ON {_ELIGIBLE}
+"""
+
+
+async def check_ins(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key_results: Sequence[tuple[uuid.UUID, datetime, str]],
+    until: datetime,
+    *,
+    latest_only: bool,
+    confidence: bool,
+) -> list[CheckInRow]:
+    """Non-retracted check-ins observed by `until` and before each key result's cap.
+
+    `key_results` are (id, cycle end, 'value' | 'done' | 'none'). With `latest_only`, only
+    what one instant needs: per key result the latest check-in carrying its value and, with
+    `confidence`, the latest carrying a confidence. Rows come ordered by
+    (observed_at, recorded_at, id).
+    """
+    if latest_only:
+        sql = _LATEST_CHECK_INS if confidence else _LATEST_VALUE_CHECK_INS
+        if not confidence:
+            key_results = [k for k in key_results if k[2] != "none"]
+    else:
+        sql = _ALL_CHECK_INS
+    if not key_results:
+        return []
+    statement = text(sql).bindparams(
+        bindparam("ids", type_=UUIDS),
+        bindparam("caps", type_=INSTANTS),
+        bindparam("kinds", type_=ARRAY(TEXT)),
+    )
+    result = await session.execute(
+        statement,
+        {
+            "org": org_id,
+            "ids": [k[0] for k in key_results],
+            "caps": [k[1] for k in key_results],
+            "kinds": [k[2] for k in key_results],
+            "t": until,
+        },
+    )
+    rows: dict[uuid.UUID, CheckInRow] = {}
+    for r in result.all():
+        if r[1] is not None:
+            rows[r[1]] = CheckInRow(r[1], r[0], r[2], r[3], r[4], r[5], r[6])
+        if len(r) > 7 and r[7] is not None:
+            rows[r[7]] = CheckInRow(r[7], r[0], r[8], r[9], r[10], r[11], r[12])
+    return sorted(rows.values(), key=lambda c: (c.observed_at, c.recorded_at, c.id))
+
+
+_WINDOW_VALUES = """
+SELECT w.i, CASE WHEN m.aggregation = 'last' THEN l.v ELSE s.v END AS value
+FROM unnest(:metric_ids, :starts, :ends) WITH ORDINALITY AS w(metric_id, a, b, i)
+JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
+CROSS JOIN LATERAL (
+    SELECT CASE m.aggregation
+               WHEN 'sum' THEN sum(p.value) WHEN 'avg' THEN avg(p.value)
+               WHEN 'min' THEN min(p.value) WHEN 'max' THEN max(p.value)
+               WHEN 'count' THEN count(*)::float8 END AS v
+    FROM points p
+    WHERE m.aggregation <> 'last' AND p.org_id = :org AND p.metric_id = w.metric_id
+      AND p.ts >= w.a AND p.ts < w.b {dimension_filter}
+) s
+CROSS JOIN LATERAL (
+    SELECT sum(latest.value) AS v FROM (
+        SELECT DISTINCT ON (p.dimensions) p.value
+        FROM points p
+        WHERE m.aggregation = 'last' AND p.org_id = :org AND p.metric_id = w.metric_id
+          AND p.ts >= w.a AND p.ts < w.b {dimension_filter}
+        ORDER BY p.dimensions, p.ts DESC
+    ) latest
+) l
+"""
+
+
+async def window_values(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    windows: Sequence[tuple[uuid.UUID, datetime, datetime]],
+    dimensions: dict[str, str] | None = None,
+) -> dict[tuple[uuid.UUID, datetime, datetime], float | None]:
+    """Each metric's aggregate over each window [a, b), in one statement.
+
+    `count` over a window without points is 0; the other aggregations are null.
+    """
+    unique = list(dict.fromkeys(windows))
+    if not unique:
+        return {}
+    dimension_filter = "AND p.dimensions @> :dims" if dimensions else ""
+    statement = text(_WINDOW_VALUES.format(dimension_filter=dimension_filter)).bindparams(
+        bindparam("metric_ids", type_=UUIDS),
+        bindparam("starts", type_=INSTANTS),
+        bindparam("ends", type_=INSTANTS),
+    )
+    params: dict[str, Any] = {
+        "org": org_id,
+        "metric_ids": [w[0] for w in unique],
+        "starts": [w[1] for w in unique],
+        "ends": [w[2] for w in unique],
+    }
+    if dimensions:
+        statement = statement.bindparams(bindparam("dims", type_=JSONB))
+        params["dims"] = dimensions
+    result = await session.execute(statement, params)
+    values: dict[tuple[uuid.UUID, datetime, datetime], float | None] = dict.fromkeys(unique)
+    for index, value in result:
+        values[unique[index - 1]] = None if value is None else float(value)
+    return values
+
+
+async def commitments_of_key_results(
+    session: AsyncSession, org_id: uuid.UUID, key_result_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, CommitmentRow]]:
+    """(key result, commitment) for every commitment supporting one of the key results."""
+    result = await session.execute(
+        text(
+            """
+            SELECT ckr.key_result_id, c.id, c.state, c.due_on, c.done_at, c.dropped_at
+            FROM unnest(:ids) AS k(id)
+            JOIN commitment_key_results ckr ON ckr.org_id = :org AND ckr.key_result_id = k.id
+            JOIN commitments c ON c.org_id = :org AND c.id = ckr.commitment_id
+            """
+        ).bindparams(bindparam("ids", type_=UUIDS)),
+        {"org": org_id, "ids": list(key_result_ids)},
+    )
+    return [(r[0], CommitmentRow(r[1], r[2], r[3], r[4], r[5])) for r in result.all()]
+
+
+# Metrics ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MetricRow:
+    id: uuid.UUID
+    direction: str
+    aggregation: str
+    observation_window_days: int | None
+
+
+async def metric(
+    session: AsyncSession, org_id: uuid.UUID, metric_id: uuid.UUID
+) -> MetricRow | None:
+    result = await session.execute(
+        text(
+            "SELECT id, direction, aggregation, observation_window_days FROM metrics"
+            " WHERE org_id = :org AND id = :id"
+        ),
+        {"org": org_id, "id": metric_id},
+    )
+    r = result.first()
+    return (
+        None
+        if r is None
+        else MetricRow(r.id, r.direction, r.aggregation, r.observation_window_days)
+    )
+
+
+_SERIES = """
+SELECT date_trunc(:unit, p.ts AT TIME ZONE 'UTC') AS bucket, {aggregate}(p.value) AS value
+FROM points p
+WHERE p.org_id = :org AND p.metric_id = :metric AND p.ts >= :a AND p.ts < :b {dimension_filter}
+GROUP BY 1 ORDER BY 1
+"""
+
+_SERIES_LAST = """
+SELECT bucket, sum(value) AS value FROM (
+    SELECT DISTINCT ON (1, p.dimensions) date_trunc(:unit, p.ts AT TIME ZONE 'UTC') AS bucket,
+           p.value
+    FROM points p
+    WHERE p.org_id = :org AND p.metric_id = :metric AND p.ts >= :a AND p.ts < :b
+          {dimension_filter}
+    ORDER BY 1, p.dimensions, p.ts DESC
+) latest
+GROUP BY bucket ORDER BY bucket
+"""
+
+_AGGREGATES = {"sum": "sum", "avg": "avg", "min": "min", "max": "max", "count": "count"}
+
+
+async def series(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    metric_row: MetricRow,
+    start: datetime,
+    end: datetime,
+    unit: str,
+    dimensions: dict[str, str] | None = None,
+) -> list[tuple[datetime, float | None]]:
+    """(bucket start as naive UTC, value) for buckets that hold points."""
+    dimension_filter = "AND p.dimensions @> :dims" if dimensions else ""
+    if metric_row.aggregation == "last":
+        sql = _SERIES_LAST.format(dimension_filter=dimension_filter)
+    else:
+        aggregate = _AGGREGATES[metric_row.aggregation]
+        sql = _SERIES.format(dimension_filter=dimension_filter, aggregate=aggregate)
+    statement = text(sql)
+    params: dict[str, Any] = {
+        "org": org_id,
+        "metric": metric_row.id,
+        "unit": unit,
+        "a": start,
+        "b": end,
+    }
+    if dimensions:
+        statement = statement.bindparams(bindparam("dims", type_=JSONB))
+        params["dims"] = dimensions
+    result = await session.execute(statement, params)
+    return [(r.bucket, None if r.value is None else float(r.value)) for r in result.all()]
+
+
+async def component_children(
+    session: AsyncSession, org_id: uuid.UUID, metric_id: uuid.UUID
+) -> list[tuple[uuid.UUID, float]]:
+    result = await session.execute(
+        text(
+            "SELECT child_metric_id, weight FROM metric_edges WHERE org_id = :org"
+            " AND parent_metric_id = :id AND relation = 'component' ORDER BY child_metric_id"
+        ),
+        {"org": org_id, "id": metric_id},
+    )
+    return [(r[0], r[1]) for r in result.all()]
+
+
+# Alignment paths ----------------------------------------------------------------------------
+
+
+async def commitment_key_results(
+    session: AsyncSession, org_id: uuid.UUID, commitment_id: uuid.UUID
+) -> tuple[bool, list[tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]]]:
+    """(commitment exists, [(key result, objective, metric)] of its active key results)."""
+    result = await session.execute(
+        text(
+            """
+            SELECT c.id AS commitment_id, kr.id, kr.objective_id, kr.metric_id
+            FROM commitments c
+            LEFT JOIN commitment_key_results ckr
+              ON ckr.org_id = :org AND ckr.commitment_id = c.id
+            LEFT JOIN key_results kr
+              ON kr.org_id = :org AND kr.id = ckr.key_result_id AND kr.state = 'active'
+            WHERE c.org_id = :org AND c.id = :id
+            """
+        ),
+        {"org": org_id, "id": commitment_id},
+    )
+    rows = result.all()
+    return bool(rows), [(r.id, r.objective_id, r.metric_id) for r in rows if r.id is not None]
+
+
+async def objective_ancestry(
+    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
+) -> tuple[list[tuple[uuid.UUID, uuid.UUID]], list[tuple[uuid.UUID, uuid.UUID]]]:
+    """Alignment edges (child, parent) up from the objectives through counting parents, and
+    (objective, metric) it drives for every objective reached."""
+    result = await session.execute(
+        text(
+            f"""
+            WITH RECURSIVE up(id) AS (
+                SELECT id FROM objectives WHERE org_id = :org AND id = ANY(:ids)
+                UNION
+                SELECT a.parent_objective_id FROM up
+                JOIN alignments a ON a.org_id = :org AND a.child_objective_id = up.id
+                JOIN objectives p ON p.org_id = :org AND p.id = a.parent_objective_id
+                WHERE p.state IN {COUNTING}
+            )
+            SELECT 'edge' AS kind, a.child_objective_id AS a, a.parent_objective_id AS b
+            FROM up JOIN alignments a ON a.org_id = :org AND a.child_objective_id = up.id
+            JOIN objectives p ON p.org_id = :org AND p.id = a.parent_objective_id
+            WHERE p.state IN {COUNTING}
+            UNION ALL
+            SELECT 'drives', om.objective_id, om.metric_id
+            FROM up JOIN objective_metrics om ON om.org_id = :org AND om.objective_id = up.id
+            JOIN metrics m ON m.org_id = :org AND m.id = om.metric_id
+            WHERE m.archived_at IS NULL
+            """
+        ).bindparams(bindparam("ids", type_=UUIDS)),
+        {"org": org_id, "ids": list(objective_ids)},
+    )
+    edges: list[tuple[uuid.UUID, uuid.UUID]] = []
+    drives: list[tuple[uuid.UUID, uuid.UUID]] = []
+    for kind, a, b in result:
+        (edges if kind == "edge" else drives).append((a, b))
+    return edges, drives
+
+
+async def metric_ancestry(
+    session: AsyncSession, org_id: uuid.UUID, metric_ids: Sequence[uuid.UUID]
+) -> tuple[list[tuple[uuid.UUID, uuid.UUID]], uuid.UUID | None]:
+    """Metric edges (child, parent) up from the metrics, and the North Star's id."""
+    result = await session.execute(
+        text(
+            """
+            WITH RECURSIVE up(id) AS (
+                SELECT id FROM metrics WHERE org_id = :org AND id = ANY(:ids)
+                UNION
+                SELECT e.parent_metric_id FROM up
+                JOIN metric_edges e ON e.org_id = :org AND e.child_metric_id = up.id
+                JOIN metrics p ON p.org_id = :org AND p.id = e.parent_metric_id
+                WHERE p.archived_at IS NULL
+            )
+            SELECT e.child_metric_id AS a, e.parent_metric_id AS b
+            FROM up JOIN metric_edges e ON e.org_id = :org AND e.child_metric_id = up.id
+            JOIN metrics p ON p.org_id = :org AND p.id = e.parent_metric_id
+            WHERE p.archived_at IS NULL
+            UNION ALL
+            SELECT NULL, id FROM metrics
+            WHERE org_id = :org AND is_north_star AND archived_at IS NULL
+            """
+        ).bindparams(bindparam("ids", type_=UUIDS)),
+        {"org": org_id, "ids": list(metric_ids)},
+    )
+    edges: list[tuple[uuid.UUID, uuid.UUID]] = []
+    north_star: uuid.UUID | None = None
+    for a, b in result:
+        if a is None:
+            north_star = b
+        else:
+            edges.append((a, b))
+    return edges, north_star
+
+
+async def node_kind(
+    session: AsyncSession, org_id: uuid.UUID, node_id: uuid.UUID
+) -> list[tuple[str, uuid.UUID | None, uuid.UUID | None]]:
+    """What an id is: ('objective'|'key_result'|'metric', objective, metric) rows."""
+    result = await session.execute(
+        text(
+            """
+            SELECT 'objective' AS kind, id AS objective_id, NULL::uuid AS metric_id
+            FROM objectives WHERE org_id = :org AND id = :id
+            UNION ALL
+            SELECT 'key_result', objective_id, metric_id
+            FROM key_results WHERE org_id = :org AND id = :id
+            UNION ALL
+            SELECT 'metric', NULL, id FROM metrics WHERE org_id = :org AND id = :id
+            """
+        ),
+        {"org": org_id, "id": node_id},
+    )
+    return [(r[0], r[1], r[2]) for r in result.all()]

@@ -1,0 +1,544 @@
+"""Public roll-up functions: load a scope in a fixed number of statements, evaluate in Python."""
+
+import functools
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import Invalid, NotFound
+from service.rollups import formulas, repository
+from service.rollups.formulas import COUNTING_OBJECTIVE_STATES, Thresholds
+from service.rollups.gc_pause import collector_paused
+from service.rollups.repository import LoadedObjective
+from service.rollups.snapshot import (
+    GoalEvaluator,
+    GoalSnapshot,
+    KeyResultRow,
+    MetricWindowKey,
+    metric_window,
+)
+from service.rollups.types import (
+    BreakdownItem,
+    CycleRollup,
+    HistoryPoint,
+    Interval,
+    ItemKind,
+    KeyResultRollup,
+    ObjectiveRollup,
+    ScoreBand,
+    Status,
+    TeamRollup,
+)
+
+T = TypeVar("T")
+MAX_HISTORY_BUCKETS = 1000
+
+
+def resolve_as_of(as_of: datetime | None) -> datetime:
+    if as_of is None:
+        return datetime.now(UTC)
+    if as_of.tzinfo is None:
+        raise Invalid("asOf needs a time zone", field="asOf")
+    return as_of
+
+
+# Buckets -------------------------------------------------------------------------------------
+
+
+def bucket_start(instant: datetime, interval: Interval) -> datetime:
+    """The UTC bucket holding `instant` (weeks start on ISO Monday)."""
+    t = instant.astimezone(UTC)
+    if interval is Interval.hour:
+        return t.replace(minute=0, second=0, microsecond=0)
+    day = t.replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval is Interval.day:
+        return day
+    if interval is Interval.week:
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def next_bucket(start: datetime, interval: Interval) -> datetime:
+    if interval is Interval.hour:
+        return start + timedelta(hours=1)
+    if interval is Interval.day:
+        return start + timedelta(days=1)
+    if interval is Interval.week:
+        return start + timedelta(days=7)
+    if start.month == 12:
+        return start.replace(year=start.year + 1, month=1)
+    return start.replace(month=start.month + 1)
+
+
+def history_buckets(
+    start: datetime, end: datetime, interval: Interval
+) -> list[tuple[datetime, datetime]]:
+    """(bucket start, bucket end) of every bucket meeting [start, end]."""
+    start, end = resolve_as_of(start), resolve_as_of(end)
+    if end < start:
+        raise Invalid("the end of a history comes before its start", field="to")
+    buckets = []
+    current = bucket_start(start, interval)
+    while current <= end:
+        following = next_bucket(current, interval)
+        buckets.append((current, following))
+        if len(buckets) > MAX_HISTORY_BUCKETS:
+            raise Invalid(
+                f"a history holds at most {MAX_HISTORY_BUCKETS} buckets", field="interval"
+            )
+        current = following
+    return buckets
+
+
+# Loading ------------------------------------------------------------------------------------
+
+
+async def _thresholds(session: AsyncSession, org_id: uuid.UUID) -> Thresholds:
+    settings = await repository.organization_settings(session, org_id)
+    if settings is None:
+        raise NotFound("organization not found")
+    return Thresholds.from_settings(settings)
+
+
+async def _snapshot(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    thresholds: Thresholds,
+    loaded: Sequence[LoadedObjective],
+    instants: Sequence[datetime],
+    *,
+    key_results: Sequence[KeyResultRow] | None = None,
+    confidence: bool = False,
+) -> GoalSnapshot:
+    """Everything the instants need about the loaded objectives (children and active key
+    results), or only about `key_results` when given. A fixed number of statements."""
+    objectives = {o.row.id: o.row for o in loaded}
+    cycles = {o.row.cycle_id: formulas.cycle_window(o.starts_on, o.ends_on) for o in loaded}
+    children: dict[uuid.UUID, list[tuple[uuid.UUID, float]]] = {}
+    if key_results is None:
+        for child, parent, weight in await repository.alignments_under(
+            session, org_id, list(objectives)
+        ):
+            if child in objectives:
+                children.setdefault(parent, []).append((child, weight))
+        key_results = await repository.active_key_results(session, org_id, list(objectives))
+    # Items in id order: a stable breakdown, and sums in one reproducible order.
+    key_results = sorted(key_results, key=lambda kr: kr.id)
+    for kids in children.values():
+        kids.sort()
+    by_objective: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for kr in key_results:
+        if kr.state == "active":
+            by_objective.setdefault(kr.objective_id, []).append(kr.id)
+    snapshot = GoalSnapshot(
+        thresholds=thresholds,
+        cycles=cycles,
+        objectives=objectives,
+        children=children,
+        key_results={kr.id: kr for kr in key_results},
+        key_results_by_objective=by_objective,
+        metric_values={},
+        commitments={},
+        commitments_by_key_result={},
+    )
+    kr_ids = list(snapshot.key_results)
+    if not kr_ids:
+        return snapshot
+    wanted = {"manual": "value", "milestone": "done"}
+    snapshot.add_check_ins(
+        await repository.check_ins(
+            session,
+            org_id,
+            [
+                (kr.id, snapshot.key_result_cycle(kr)[1], wanted.get(kr.measure, "none"))
+                for kr in key_results
+            ],
+            max(instants),
+            latest_only=len(instants) == 1,
+            confidence=confidence,
+        )
+    )
+    windows: list[MetricWindowKey] = []
+    for kr in key_results:
+        if kr.measure == "metric" and kr.metric_id is not None:
+            cycle = snapshot.key_result_cycle(kr)
+            for t in instants:
+                start, end = metric_window(cycle, t)
+                if end > start:
+                    windows.append((kr.metric_id, start, end))
+    if windows:
+        snapshot.metric_values = await repository.window_values(session, org_id, windows)
+    for kr_id, commitment in await repository.commitments_of_key_results(session, org_id, kr_ids):
+        snapshot.commitments.setdefault(commitment.id, commitment)
+        snapshot.commitments_by_key_result.setdefault(kr_id, []).append(commitment.id)
+    return snapshot
+
+
+P = ParamSpec("P")
+
+
+def _paused(function: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Run a roll-up with the cyclic garbage collector paused (see `gc_pause`)."""
+
+    @functools.wraps(function)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with collector_paused():
+            return await function(*args, **kwargs)
+
+    return wrapper
+
+
+def _evaluate(
+    snapshot: GoalSnapshot,
+    instants: Sequence[datetime],
+    build: Callable[[GoalEvaluator], T],
+) -> list[T]:
+    return [build(GoalEvaluator(snapshot, t)) for t in instants]
+
+
+def _history(
+    buckets: Sequence[tuple[datetime, datetime]], values: Sequence[T]
+) -> list[HistoryPoint[T]]:
+    return [
+        HistoryPoint(bucket_start=start, as_of=end, rollup=value)
+        for (start, end), value in zip(buckets, values, strict=True)
+    ]
+
+
+# Key results ----------------------------------------------------------------------------------
+
+
+async def _key_results_at_unpaused(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key_result_ids: Sequence[uuid.UUID],
+    instants: Sequence[datetime],
+) -> list[dict[uuid.UUID, KeyResultRollup]]:
+    thresholds = await _thresholds(session, org_id)
+    found = await repository.key_results_with_objectives(session, org_id, list(key_result_ids))
+    loaded = {objective.row.id: objective for _, objective in found}
+    snapshot = await _snapshot(
+        session,
+        org_id,
+        thresholds,
+        list(loaded.values()),
+        instants,
+        key_results=[kr for kr, _ in found],
+        confidence=True,
+    )
+    return _evaluate(
+        snapshot, instants, lambda ev: {kr.id: ev.key_result(kr.id) for kr, _ in found}
+    )
+
+
+_key_results_at = _paused(_key_results_at_unpaused)
+
+
+async def key_result_rollups(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key_result_ids: Sequence[uuid.UUID],
+    *,
+    as_of: datetime | None = None,
+) -> dict[uuid.UUID, KeyResultRollup]:
+    """Roll-ups of many key results at once (ids of other organizations are left out)."""
+    return (await _key_results_at(session, org_id, key_result_ids, [resolve_as_of(as_of)]))[0]
+
+
+async def key_result_rollup(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key_result_id: uuid.UUID,
+    *,
+    as_of: datetime | None = None,
+) -> KeyResultRollup:
+    rollups = await key_result_rollups(session, org_id, [key_result_id], as_of=as_of)
+    if key_result_id not in rollups:
+        raise NotFound("key result not found")
+    return rollups[key_result_id]
+
+
+async def key_result_history(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key_result_id: uuid.UUID,
+    *,
+    start: datetime,
+    end: datetime,
+    interval: Interval,
+) -> list[HistoryPoint[KeyResultRollup]]:
+    buckets = history_buckets(start, end, interval)
+    values = await _key_results_at(session, org_id, [key_result_id], [b[1] for b in buckets])
+    if key_result_id not in values[0]:
+        raise NotFound("key result not found")
+    return _history(buckets, [v[key_result_id] for v in values])
+
+
+# Objectives -------------------------------------------------------------------------------
+
+
+async def _objectives_at_unpaused(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    objective_ids: Sequence[uuid.UUID],
+    instants: Sequence[datetime],
+) -> list[dict[uuid.UUID, ObjectiveRollup]]:
+    thresholds = await _thresholds(session, org_id)
+    loaded = await repository.objective_subtree(
+        session, org_id, repository.SEED_IDS, {"ids": list(objective_ids)}
+    )
+    snapshot = await _snapshot(session, org_id, thresholds, loaded, instants)
+    wanted = [o for o in dict.fromkeys(objective_ids) if o in snapshot.objectives]
+    return _evaluate(snapshot, instants, lambda ev: {o: ev.objective(o) for o in wanted})
+
+
+_objectives_at = _paused(_objectives_at_unpaused)
+
+
+async def objective_rollups(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    objective_ids: Sequence[uuid.UUID],
+    *,
+    as_of: datetime | None = None,
+) -> dict[uuid.UUID, ObjectiveRollup]:
+    """Roll-ups of many objectives at once (ids of other organizations are left out)."""
+    return (await _objectives_at(session, org_id, objective_ids, [resolve_as_of(as_of)]))[0]
+
+
+async def objective_rollup(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    objective_id: uuid.UUID,
+    *,
+    as_of: datetime | None = None,
+) -> ObjectiveRollup:
+    rollups = await objective_rollups(session, org_id, [objective_id], as_of=as_of)
+    if objective_id not in rollups:
+        raise NotFound("objective not found")
+    return rollups[objective_id]
+
+
+async def objective_history(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    objective_id: uuid.UUID,
+    *,
+    start: datetime,
+    end: datetime,
+    interval: Interval,
+) -> list[HistoryPoint[ObjectiveRollup]]:
+    buckets = history_buckets(start, end, interval)
+    values = await _objectives_at(session, org_id, [objective_id], [b[1] for b in buckets])
+    if objective_id not in values[0]:
+        raise NotFound("objective not found")
+    return _history(buckets, [v[objective_id] for v in values])
+
+
+# Teams and cycles ---------------------------------------------------------------------------
+
+
+async def _cycle_window(
+    session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUID
+) -> tuple[datetime, datetime]:
+    result = await session.execute(
+        text("SELECT starts_on, ends_on FROM cycles WHERE org_id = :org AND id = :id"),
+        {"org": org_id, "id": cycle_id},
+    )
+    row = result.first()
+    if row is None:
+        raise NotFound("cycle not found", field="cycleId")
+    return formulas.cycle_window(row.starts_on, row.ends_on)
+
+
+def _group_breakdown(
+    evaluator: GoalEvaluator, objective_ids: Sequence[uuid.UUID]
+) -> tuple[float | None, tuple[BreakdownItem, ...]]:
+    """Weighted mean (weight 1 each) over objectives, with its breakdown."""
+    items = [(ItemKind.objective, o, 1.0) for o in objective_ids]
+    progress = formulas.weighted_mean((1.0, evaluator.progress[o]) for o in objective_ids)
+    return progress, evaluator.breakdown(items)
+
+
+@dataclass(frozen=True, slots=True)
+class _TeamScope:
+    team_id: uuid.UUID
+    cycle_id: uuid.UUID
+    include_subteams: bool
+    window: tuple[datetime, datetime]
+    owned: list[uuid.UUID]
+    top: list[uuid.UUID]
+
+
+async def _teams_at_unpaused(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    team_id: uuid.UUID,
+    cycle_id: uuid.UUID,
+    include_subteams: bool,
+    instants: Sequence[datetime],
+) -> list[TeamRollup]:
+    thresholds = await _thresholds(session, org_id)
+    window = await _cycle_window(session, org_id, cycle_id)
+    teams = await repository.team_subtree(session, org_id, team_id)
+    if not teams:
+        raise NotFound("team not found", field="teamId")
+    if not include_subteams:
+        teams = [team_id]
+    loaded = await repository.objective_subtree(
+        session, org_id, repository.SEED_TEAMS, {"cycle": cycle_id, "teams": teams}
+    )
+    snapshot = await _snapshot(session, org_id, thresholds, loaded, instants)
+    team_set = set(teams)
+    owned = sorted(
+        o.row.id
+        for o in loaded
+        if o.row.cycle_id == cycle_id
+        and o.row.state in COUNTING_OBJECTIVE_STATES
+        and o.row.owner_team_id in team_set
+    )
+    owned_set = set(owned)
+    aligned_under_owned = {
+        child
+        for parent, kids in snapshot.children.items()
+        if parent in owned_set
+        for child, _ in kids
+    }
+    top = [o for o in owned if o not in aligned_under_owned]
+
+    def build(evaluator: GoalEvaluator) -> TeamRollup:
+        progress, breakdown = _group_breakdown(evaluator, top)
+        expected = formulas.expected_progress(window[0], window[1], evaluator.t)
+        return TeamRollup(
+            team_id=team_id,
+            cycle_id=cycle_id,
+            include_subteams=include_subteams,
+            as_of=evaluator.t,
+            progress=progress,
+            status=formulas.objective_status(progress, expected, thresholds),
+            expected_progress=expected,
+            breakdown=breakdown,
+            delivery=evaluator.delivery_of_objectives(owned),
+        )
+
+    return _evaluate(snapshot, instants, build)
+
+
+_teams_at = _paused(_teams_at_unpaused)
+
+
+async def team_rollup(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    team_id: uuid.UUID,
+    cycle_id: uuid.UUID,
+    *,
+    include_subteams: bool = False,
+    as_of: datetime | None = None,
+) -> TeamRollup:
+    return (
+        await _teams_at(
+            session, org_id, team_id, cycle_id, include_subteams, [resolve_as_of(as_of)]
+        )
+    )[0]
+
+
+async def team_history(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    team_id: uuid.UUID,
+    cycle_id: uuid.UUID,
+    *,
+    include_subteams: bool = False,
+    start: datetime,
+    end: datetime,
+    interval: Interval,
+) -> list[HistoryPoint[TeamRollup]]:
+    buckets = history_buckets(start, end, interval)
+    values = await _teams_at(
+        session, org_id, team_id, cycle_id, include_subteams, [b[1] for b in buckets]
+    )
+    return _history(buckets, values)
+
+
+async def _cycles_at_unpaused(
+    session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUID, instants: Sequence[datetime]
+) -> list[CycleRollup]:
+    thresholds = await _thresholds(session, org_id)
+    window = await _cycle_window(session, org_id, cycle_id)
+    loaded = await repository.objective_subtree(
+        session, org_id, repository.SEED_CYCLE, {"cycle": cycle_id}
+    )
+    snapshot = await _snapshot(session, org_id, thresholds, loaded, instants)
+    in_cycle = sorted(
+        o.row.id
+        for o in loaded
+        if o.row.cycle_id == cycle_id and o.row.state in COUNTING_OBJECTIVE_STATES
+    )
+    in_cycle_set = set(in_cycle)
+    company = sorted(o.row.id for o in loaded if o.row.id in in_cycle_set and o.without_parent)
+    cycle_key_results = [
+        kr for o in in_cycle for kr in snapshot.key_results_by_objective.get(o, ())
+    ]
+
+    def build(evaluator: GoalEvaluator) -> CycleRollup:
+        progress, breakdown = _group_breakdown(evaluator, company)
+        expected = formulas.expected_progress(window[0], window[1], evaluator.t)
+        objective_status: Counter[Status] = Counter()
+        objective_band: Counter[ScoreBand] = Counter()
+        for o in in_cycle:
+            objective_status[evaluator.objective_status(o)] += 1
+            p = evaluator.progress[o]
+            if p is not None:
+                objective_band[formulas.score_band(p)] += 1
+        kr_status: Counter[Status] = Counter()
+        kr_band: Counter[ScoreBand] = Counter()
+        for kr in cycle_key_results:
+            score = evaluator.score(kr)
+            kr_status[score.status] += 1
+            if score.status is not Status.no_data:
+                kr_band[formulas.score_band(score.progress)] += 1
+        return CycleRollup(
+            cycle_id=cycle_id,
+            as_of=evaluator.t,
+            progress=progress,
+            status=formulas.objective_status(progress, expected, thresholds),
+            expected_progress=expected,
+            breakdown=breakdown,
+            delivery=evaluator.delivery_of_objectives(in_cycle),
+            objectives_by_status={s: objective_status[s] for s in Status},
+            key_results_by_status={s: kr_status[s] for s in Status},
+            objectives_by_band={b: objective_band[b] for b in ScoreBand},
+            key_results_by_band={b: kr_band[b] for b in ScoreBand},
+        )
+
+    return _evaluate(snapshot, instants, build)
+
+
+_cycles_at = _paused(_cycles_at_unpaused)
+
+
+async def cycle_rollup(
+    session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUID, *, as_of: datetime | None = None
+) -> CycleRollup:
+    return (await _cycles_at(session, org_id, cycle_id, [resolve_as_of(as_of)]))[0]
+
+
+async def cycle_history(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    cycle_id: uuid.UUID,
+    *,
+    start: datetime,
+    end: datetime,
+    interval: Interval,
+) -> list[HistoryPoint[CycleRollup]]:
+    buckets = history_buckets(start, end, interval)
+    values = await _cycles_at(session, org_id, cycle_id, [b[1] for b in buckets])
+    return _history(buckets, values)

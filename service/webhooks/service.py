@@ -1,0 +1,169 @@
+"""Webhook endpoints (admin): create, update, rotate the secret, enable, delete, ping, redeliver.
+
+Secrets follow Standard Webhooks: `whsec_` + base64 of 32 random bytes. The secret is
+returned once, by create and by rotate; it is stored as is because signing needs it (an
+HMAC key cannot be kept as a hash) and no API reads it back.
+"""
+
+import base64
+import secrets
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import ErrorCode, Invalid, NotFound
+from service.events import catalog, outbox
+from service.models import Delivery, DeliveryStatus, WebhookEndpoint
+from service.webhooks import repository
+from service.webhooks.addresses import check_url
+from service.webhooks.schemas import EndpointCreate, EndpointUpdate
+
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
+
+
+def generate_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def clean_event_types(values: Iterable[str]) -> list[str]:
+    cleaned = sorted({value.strip() for value in values})
+    if not cleaned:
+        raise Invalid("subscribe to at least one event type", field="eventTypes")
+    unknown = [value for value in cleaned if value not in catalog.SUBSCRIBABLE]
+    if unknown:
+        allowed = ", ".join(sorted(catalog.SUBSCRIBABLE))
+        raise Invalid(
+            f"unknown event type {unknown[0]!r}; allowed: {allowed}",
+            field="eventTypes",
+            code=ErrorCode.INVALID,
+        )
+    return cleaned
+
+
+async def get_endpoint(
+    session: AsyncSession, org_id: uuid.UUID, endpoint_id: uuid.UUID, *, for_update: bool = False
+) -> WebhookEndpoint:
+    endpoint = await repository.get_endpoint(session, org_id, endpoint_id, for_update=for_update)
+    if endpoint is None:
+        raise NotFound("webhook endpoint not found", field="id")
+    return endpoint
+
+
+async def create_endpoint(
+    session: AsyncSession, org_id: uuid.UUID, data: EndpointCreate, *, production: bool
+) -> tuple[WebhookEndpoint, str]:
+    """Store a new endpoint and return it with its secret, which is never shown again."""
+    event_types = clean_event_types(data.event_types)
+    url = await check_url(data.url, production=production)
+    secret = generate_secret()
+    endpoint = WebhookEndpoint(
+        org_id=org_id,
+        url=url,
+        secret=secret,
+        event_types=event_types,
+        enabled=data.enabled,
+        consecutive_failures=0,
+    )
+    await repository.add(session, endpoint)
+    return endpoint, secret
+
+
+async def update_endpoint(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    data: EndpointUpdate,
+    *,
+    production: bool,
+) -> WebhookEndpoint:
+    endpoint = await get_endpoint(session, org_id, endpoint_id, for_update=True)
+    fields = data.model_fields_set
+    event_types = (
+        clean_event_types(data.event_types or [])
+        if "event_types" in fields
+        else endpoint.event_types
+    )
+    url = (
+        await check_url(data.url or "", production=production) if "url" in fields else endpoint.url
+    )
+    endpoint.url = url
+    endpoint.event_types = event_types
+    await session.flush()
+    return endpoint
+
+
+async def rotate_secret(
+    session: AsyncSession, org_id: uuid.UUID, endpoint_id: uuid.UUID
+) -> tuple[WebhookEndpoint, str]:
+    """Replace the secret at once; the next attempt of every delivery is signed with the new one."""
+    endpoint = await get_endpoint(session, org_id, endpoint_id, for_update=True)
+    secret = generate_secret()
+    endpoint.secret = secret
+    await session.flush()
+    return endpoint, secret
+
+
+async def set_enabled(
+    session: AsyncSession, org_id: uuid.UUID, endpoint_id: uuid.UUID, enabled: bool
+) -> WebhookEndpoint:
+    """Enable or disable. Enabling clears the failure streak; pending deliveries resume."""
+    endpoint = await get_endpoint(session, org_id, endpoint_id, for_update=True)
+    endpoint.enabled = enabled
+    if enabled:
+        endpoint.consecutive_failures = 0
+        endpoint.disabled_at = None
+    elif endpoint.disabled_at is None:
+        endpoint.disabled_at = datetime.now(UTC)
+    await session.flush()
+    return endpoint
+
+
+async def delete_endpoint(
+    session: AsyncSession, org_id: uuid.UUID, endpoint_id: uuid.UUID
+) -> WebhookEndpoint:
+    """Delete the endpoint with its deliveries and their log (the events stay)."""
+    endpoint = await get_endpoint(session, org_id, endpoint_id, for_update=True)
+    await session.delete(endpoint)
+    await session.flush()
+    return endpoint
+
+
+async def ping(session: AsyncSession, org_id: uuid.UUID, endpoint_id: uuid.UUID) -> Delivery:
+    """Queue a `webhook.ping` event to this endpoint only (sent once it is enabled)."""
+    endpoint = await get_endpoint(session, org_id, endpoint_id)
+    event = await outbox.emit(
+        session,
+        org_id,
+        catalog.PING,
+        endpoint.id,
+        {"endpoint_id": str(endpoint.id), "message": "Test event from Lodestar."},
+    )
+    delivery = Delivery(
+        org_id=org_id,
+        endpoint_id=endpoint.id,
+        event_id=event.id,
+        status=DeliveryStatus.pending,
+        attempts=0,
+        next_attempt_at=datetime.now(UTC),
+    )
+    await repository.add(session, delivery)
+    return delivery
+
+
+async def redeliver(session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUID) -> Delivery:
+    """Make a delivery due now, whatever its status.
+
+    A manual redelivery of a delivery older than the retry window is one attempt: if it
+    fails, the delivery is `failed` again (redeliver again by hand). The event id, and so
+    `webhook-id`, stays the same, so the receiver can recognise a duplicate.
+    """
+    delivery = await repository.get_delivery(session, org_id, delivery_id, for_update=True)
+    if delivery is None:
+        raise NotFound("delivery not found", field="id")
+    delivery.status = DeliveryStatus.pending
+    delivery.next_attempt_at = datetime.now(UTC)
+    await session.flush()
+    return delivery

@@ -1,0 +1,423 @@
+"""The webhook delivery worker (`lodestar worker`, and a background task of `lodestar serve`).
+
+A loop of three short steps, none holding a transaction while waiting on the network:
+
+1. **Claim** (one statement, committed at once): up to `worker_batch_size` due deliveries
+   (`pending`, `next_attempt_at <= now()`, endpoint enabled) are locked with
+   `FOR UPDATE SKIP LOCKED`, their attempt counter is incremented and `next_attempt_at`
+   moved `webhook_lease_seconds` ahead. The lease is the claim: other workers skip the row
+   until it expires, so a worker that dies mid-send loses its claim and another retries.
+2. **Send** with httpx, signed per Standard Webhooks (`webhook-id` = the event id, stable
+   across attempts and redeliveries so receivers can deduplicate; `webhook-timestamp`;
+   `webhook-signature: v1,<base64 HMAC-SHA256>`), within `webhook_timeout_seconds`.
+3. **Record** the attempt (status code, latency, error, first 1 KB of the response) and the
+   outcome. The outcome is applied only if the row still carries our attempt number (a
+   fencing token: after a lease expiry another worker owns the row). 2xx → `succeeded`.
+   Anything else → retried after a capped exponential backoff with full jitter,
+   `uniform(0, min(cap, base·2^(n-1)))`, never later than `created_at + retry window`
+   (24 h); a failure at or after that deadline makes the delivery `failed`.
+
+**Endpoint auto-disable.** When a delivery ends `failed` and no attempt to its endpoint
+has succeeded within the retry window, the endpoint has failed everything for 24 h: it is
+disabled (`enabled = false`, `disabled_at` set). Its pending deliveries wait, and resume
+when an admin enables it again. `consecutive_failures` counts failed attempts since the
+last success, for display.
+
+The worker wakes on `LISTEN lodestar_events` (a commit that fanned out deliveries notifies
+it), and otherwise sleeps until the earliest due delivery, at most `worker_poll_seconds`.
+Once per loop it also runs the daily sweep (`service.events.sweep`), which is idempotent.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks import Webhook
+
+from service.db import unit_of_work
+from service.events.listener import EventListener
+from service.settings import Settings
+from service.webhooks.addresses import check_url
+
+log = logging.getLogger("lodestar.webhooks")
+
+EXCERPT_BYTES = 1024
+USER_AGENT = "Lodestar-Webhooks/0.1"
+ATTEMPT_HEADER = "lodestar-attempt"
+SWEEP_CHECK_SECONDS = 300.0  # how often a worker looks for organizations not swept today
+
+_CLAIM = text(
+    """
+    WITH due AS (
+        SELECT delivery.id
+        FROM deliveries AS delivery
+        JOIN webhook_endpoints AS endpoint
+          ON endpoint.org_id = delivery.org_id AND endpoint.id = delivery.endpoint_id
+        WHERE delivery.status = 'pending'
+          AND delivery.next_attempt_at <= now()
+          AND endpoint.enabled
+        ORDER BY delivery.next_attempt_at
+        LIMIT :limit
+        FOR UPDATE OF delivery SKIP LOCKED
+    ), claimed AS (
+        UPDATE deliveries AS delivery
+        SET attempts = delivery.attempts + 1,
+            last_attempt_at = now(),
+            next_attempt_at = now() + make_interval(secs => :lease)
+        FROM due
+        WHERE delivery.id = due.id
+        RETURNING delivery.id, delivery.org_id, delivery.endpoint_id, delivery.event_id,
+                  delivery.attempts, delivery.created_at
+    )
+    SELECT claimed.id, claimed.org_id, claimed.endpoint_id, claimed.event_id, claimed.attempts,
+           claimed.created_at, endpoint.url, endpoint.secret,
+           event.type, event.payload, event.created_at AS event_created_at
+    FROM claimed
+    JOIN webhook_endpoints AS endpoint
+      ON endpoint.org_id = claimed.org_id AND endpoint.id = claimed.endpoint_id
+    JOIN events AS event ON event.org_id = claimed.org_id AND event.id = claimed.event_id
+    """
+)
+
+_NEXT_DUE = text(
+    """
+    SELECT EXTRACT(EPOCH FROM min(delivery.next_attempt_at) - clock_timestamp())
+    FROM deliveries AS delivery
+    JOIN webhook_endpoints AS endpoint
+      ON endpoint.org_id = delivery.org_id AND endpoint.id = delivery.endpoint_id
+    WHERE delivery.status = 'pending' AND endpoint.enabled
+    """
+)
+
+# Recording an outcome is one statement (one round trip inside its transaction): the
+# attempt row, the delivery's new state (only while it still carries our attempt number)
+# and the endpoint's failure streak.
+_ATTEMPT = """
+    attempt AS (
+        INSERT INTO delivery_attempts
+            (id, org_id, delivery_id, status_code, latency_ms, error, response_excerpt)
+        VALUES (:id, :org_id, :delivery_id, :status_code, :latency_ms, :error, :excerpt)
+    )"""
+_OURS = "org_id = :org_id AND id = :delivery_id AND attempts = :attempt AND status = 'pending'"
+
+_RECORD_SUCCESS = text(
+    f"""
+    WITH {_ATTEMPT},
+    done AS (UPDATE deliveries SET status = 'succeeded' WHERE {_OURS})
+    UPDATE webhook_endpoints SET consecutive_failures = 0
+    WHERE org_id = :org_id AND id = :endpoint_id
+    """
+)
+
+_RECORD_RETRY = text(
+    f"""
+    WITH {_ATTEMPT},
+    retry AS (UPDATE deliveries SET next_attempt_at = :next_attempt_at WHERE {_OURS})
+    UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1
+    WHERE org_id = :org_id AND id = :endpoint_id
+    """
+)
+
+# The last failure of a delivery also disables its endpoint when nothing sent to that
+# endpoint has succeeded within the retry window (24 h of failures).
+_RECORD_FAILURE = text(
+    f"""
+    WITH {_ATTEMPT},
+    failed AS (UPDATE deliveries SET status = 'failed' WHERE {_OURS} RETURNING id),
+    failing AS (
+        SELECT EXISTS (SELECT 1 FROM failed) AND NOT EXISTS (
+            SELECT 1 FROM delivery_attempts AS attempt
+            JOIN deliveries AS delivery
+              ON delivery.org_id = attempt.org_id AND delivery.id = attempt.delivery_id
+            WHERE delivery.org_id = :org_id AND delivery.endpoint_id = :endpoint_id
+              AND attempt.status_code BETWEEN 200 AND 299
+              AND attempt.created_at >= now() - make_interval(secs => :window)
+        ) AS disable
+    )
+    UPDATE webhook_endpoints AS endpoint
+    SET consecutive_failures = endpoint.consecutive_failures + 1,
+        enabled = endpoint.enabled AND NOT failing.disable,
+        disabled_at = CASE WHEN endpoint.enabled AND failing.disable THEN now()
+                           ELSE endpoint.disabled_at END
+    FROM failing
+    WHERE endpoint.org_id = :org_id AND endpoint.id = :endpoint_id
+    RETURNING failing.disable
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery this worker holds the lease on, with what it needs to send it."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    endpoint_id: uuid.UUID
+    event_id: uuid.UUID
+    attempt: int
+    created_at: datetime
+    url: str
+    secret: str
+    event_type: str
+    payload: dict[str, Any]
+    event_created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    excerpt: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def body(claim: Claim) -> str:
+    """The Standard Webhooks body; identical on every attempt of one delivery."""
+    envelope = {
+        "type": claim.event_type,
+        "timestamp": claim.event_created_at.astimezone(UTC).isoformat(),
+        "data": claim.payload,
+    }
+    return json.dumps(envelope, separators=(",", ":"), sort_keys=True)
+
+
+def signed_headers(claim: Claim, content: str, now: datetime) -> dict[str, str]:
+    msg_id = str(claim.event_id)
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(math.floor(now.timestamp())),
+        "webhook-signature": Webhook(claim.secret).sign(msg_id, now, content),
+        ATTEMPT_HEADER: str(claim.attempt),
+    }
+
+
+def backoff_seconds(attempt: int, settings: Settings, rng: random.Random | None = None) -> float:
+    """Full jitter: uniform over [0, min(cap, base · 2^(attempt-1))]."""
+    ceiling = min(
+        settings.webhook_backoff_cap_seconds,
+        settings.webhook_backoff_base_seconds * 2 ** min(attempt - 1, 40),
+    )
+    return (rng or random).uniform(0, ceiling)
+
+
+async def _excerpt(response: httpx.Response) -> str:
+    collected = b""
+    async for chunk in response.aiter_bytes():
+        collected += chunk
+        if len(collected) >= EXCERPT_BYTES:
+            break
+    return collected[:EXCERPT_BYTES].decode("utf-8", errors="ignore")
+
+
+class DeliveryWorker:
+    """Claims, sends and records deliveries; run one or many per database."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        listener: EventListener | None = None,
+        client: httpx.AsyncClient | None = None,
+        sweep: bool = True,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.listener = listener
+        self.sweep = sweep
+        self._client = client
+        self._owns_client = False
+        self._wake = asyncio.Event()
+        self._last_sweep = -SWEEP_CHECK_SECONDS
+
+    async def run(self) -> None:
+        """Deliver until cancelled: up to `worker_batch_size` sends in flight at once.
+
+        Slots are refilled as sends finish, so one slow receiver holds one slot, not the
+        whole batch. On cancellation in-flight sends are abandoned; their leases expire.
+        """
+        if self.listener is not None:
+            self.listener.add(self._notified)
+        in_flight: set[asyncio.Task[Outcome]] = set()
+
+        def finished(task: asyncio.Task[Outcome]) -> None:
+            in_flight.discard(task)
+            self._wake.set()  # a slot is free
+            if not task.cancelled() and task.exception() is not None:
+                log.error("delivery failed unexpectedly", exc_info=task.exception())
+
+        try:
+            while True:
+                free = self.settings.worker_batch_size - len(in_flight)
+                claimed = 0
+                try:
+                    if free > 0:
+                        for claim in await self.claim(free):
+                            task = asyncio.create_task(self.deliver(claim))
+                            in_flight.add(task)
+                            task.add_done_callback(finished)
+                            claimed += 1
+                    if self.sweep:
+                        await self._sweep()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("delivery worker step failed")
+                    claimed = 0
+                if free > 0 and claimed == free:
+                    continue  # more may be due right now
+                await self._idle(busy=free <= claimed)
+        finally:
+            if self.listener is not None:
+                self.listener.remove(self._notified)
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this worker created it."""
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; the number of deliveries claimed."""
+        claims = await self.claim()
+        if claims:
+            await asyncio.gather(*(self.deliver(claim) for claim in claims))
+        return len(claims)
+
+    async def claim(self, limit: int | None = None) -> list[Claim]:
+        async with unit_of_work(self.sessions) as session:
+            result = await session.execute(
+                _CLAIM,
+                {
+                    "limit": limit or self.settings.worker_batch_size,
+                    "lease": self.settings.webhook_lease_seconds,
+                },
+            )
+            return [Claim(*row) for row in result.all()]
+
+    async def deliver(self, claim: Claim) -> Outcome:
+        outcome = await self.send(claim)
+        await self.record(claim, outcome)
+        return outcome
+
+    async def send(self, claim: Claim) -> Outcome:
+        if self._client is None:
+            self._client = httpx.AsyncClient(follow_redirects=False)
+            self._owns_client = True
+        client = self._client
+        content = body(claim)
+        started = time.perf_counter()
+        status_code: int | None = None
+        excerpt: str | None = None
+        error: str | None = None
+        try:
+            async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                await check_url(claim.url, production=self.settings.is_production)
+                headers = signed_headers(claim, content, datetime.now(UTC))
+                async with client.stream(
+                    "POST", claim.url, content=content.encode(), headers=headers
+                ) as response:
+                    status_code = response.status_code
+                    excerpt = await _excerpt(response)
+        except TimeoutError:
+            error = f"timed out after {self.settings.webhook_timeout_seconds:g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # e.g. the URL no longer passes the address check
+            error = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        return Outcome(status_code, latency_ms, error[:500] if error else None, excerpt)
+
+    async def record(self, claim: Claim, outcome: Outcome) -> None:
+        params: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "org_id": claim.org_id,
+            "delivery_id": claim.id,
+            "endpoint_id": claim.endpoint_id,
+            "attempt": claim.attempt,
+            "status_code": outcome.status_code,
+            "latency_ms": outcome.latency_ms,
+            "error": outcome.error,
+            "excerpt": outcome.excerpt,
+        }
+        async with unit_of_work(self.sessions) as session:
+            if outcome.ok:
+                await session.execute(_RECORD_SUCCESS, params)
+                return
+            now = datetime.now(UTC)
+            window = self.settings.webhook_retry_window_seconds
+            deadline = claim.created_at + timedelta(seconds=window)
+            if now < deadline:
+                delay = timedelta(seconds=backoff_seconds(claim.attempt, self.settings))
+                params["next_attempt_at"] = min(now + delay, deadline)
+                await session.execute(_RECORD_RETRY, params)
+                return
+            result = await session.execute(_RECORD_FAILURE, {**params, "window": window})
+            if result.scalar_one_or_none() is True:
+                log.warning("webhook endpoint %s disabled after 24 h of failures", claim.url)
+
+    def _notified(self, _org_id: uuid.UUID, _seq: int) -> None:
+        self._wake.set()
+
+    async def _idle(self, *, busy: bool) -> None:
+        """Wait for a notification, a finished send, or the next due delivery (at most the
+        poll interval). When every slot is busy, only a finished send is worth waking for."""
+        timeout = self.settings.worker_poll_seconds
+        if not busy:
+            try:
+                async with self.sessions() as session:
+                    due_in = (await session.execute(_NEXT_DUE)).scalar_one_or_none()
+                if due_in is not None:
+                    timeout = max(0.0, min(timeout, float(due_in)))
+            except Exception:
+                log.exception("could not read the next due delivery")
+            if timeout <= 0:
+                return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def _sweep(self) -> None:
+        from service.events.sweep import run_daily_sweeps
+
+        if time.monotonic() - self._last_sweep < SWEEP_CHECK_SECONDS:
+            return
+        self._last_sweep = time.monotonic()
+        await run_daily_sweeps(
+            self.sessions, log_retention_days=self.settings.webhook_log_retention_days
+        )
+
+
+async def run_worker(database_url: str, settings: Settings) -> None:
+    """`lodestar worker`: its own engine and listener, delivering until interrupted."""
+    from service.db import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url, settings)
+    listener = EventListener(database_url)
+    try:
+        await listener.start()
+        await DeliveryWorker(create_sessionmaker(engine), settings, listener=listener).run()
+    finally:
+        await listener.stop()
+        await engine.dispose()

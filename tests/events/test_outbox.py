@@ -1,0 +1,95 @@
+"""Fan-out of events to webhook deliveries in the writer's transaction, and URL safety."""
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import Invalid
+from service.events import outbox
+from service.models import Delivery, WebhookEndpoint
+from service.webhooks.addresses import check_url, is_public
+from tests import factories
+
+
+async def test_an_event_fans_out_to_enabled_endpoints_subscribed_to_its_type(
+    session: AsyncSession,
+) -> None:
+    # given three endpoints: subscribed, subscribed but disabled, subscribed to something else
+    org = await factories.create_org(session)
+    other_org = await factories.create_org(session)
+    endpoints = {}
+    for name, types, enabled, owner in [
+        ("wanted", ["objective.created", "check_in.created"], True, org),
+        ("disabled", ["objective.created"], False, org),
+        ("elsewhere", ["check_in.created"], True, org),
+        ("other_org", ["objective.created"], True, other_org),
+    ]:
+        endpoint = WebhookEndpoint(
+            org_id=owner.id,
+            url="http://127.0.0.1/h",
+            secret="whsec_x",
+            event_types=types,
+            enabled=enabled,
+        )
+        session.add(endpoint)
+        endpoints[name] = endpoint
+    await session.flush()
+
+    # when an objective.created event is emitted
+    event = await outbox.emit(session, org.id, "objective.created", None, {"title": "t"})
+
+    # then exactly one pending delivery exists, for the wanted endpoint, and seq is known
+    rows = (
+        (await session.execute(select(Delivery).where(Delivery.event_id == event.id)))
+        .scalars()
+        .all()
+    )
+    assert [(row.endpoint_id, row.status, row.attempts) for row in rows] == [
+        (endpoints["wanted"].id, "pending", 0)
+    ]
+    assert isinstance(event.seq, int) and event.seq > 0
+
+
+def test_a_notification_round_trips() -> None:
+    org = factories.uuid.uuid4()
+    assert outbox.parse_notification(outbox.notification(org, 42)) == (org, 42)
+    assert outbox.parse_notification("garbage") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/h",
+        "http://localhost:8080/h",
+        "http://10.1.2.3/h",
+        "http://172.16.0.1/h",
+        "http://192.168.1.1/h",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/h",
+        "http://[fe80::1]/h",
+        "http://[::ffff:127.0.0.1]/h",
+        "http://0.0.0.0/h",
+        "http://100.64.0.1/h",
+    ],
+)
+async def test_private_loopback_and_link_local_urls_are_refused_in_production(url: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        await check_url(url, production=True)
+    assert refused.value.field == "url"
+
+
+async def test_the_same_urls_are_allowed_in_development() -> None:
+    assert (
+        await check_url(" http://127.0.0.1:8080/h ", production=False) == "http://127.0.0.1:8080/h"
+    )
+
+
+async def test_a_public_address_is_allowed_in_production() -> None:
+    assert await check_url("https://93.184.215.14/h", production=True) == "https://93.184.215.14/h"
+    assert is_public("2606:4700::1111")
+
+
+@pytest.mark.parametrize("url", ["ftp://x/h", "not a url", "http:///nohost", "http://u:p@host/h"])
+async def test_malformed_urls_are_refused_everywhere(url: str) -> None:
+    with pytest.raises(Invalid):
+        await check_url(url, production=False)

@@ -1,0 +1,96 @@
+"""The number of SQL statements of a GraphQL request grows with depth, never with rows."""
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.models import Organization
+from tests import factories
+from tests.conftest import StatementCounter
+from tests.graphql.conftest import post
+
+DEEP_QUERY = """
+{
+  objectives(first: 100, filter: {topLevel: true}) {
+    totalCount
+    nodes {
+      title
+      progress
+      status
+
+      owner { __typename ... on Team { name } }
+      keyResults { title checkIns(first: 3) { value author { name } } }
+      children { weight child { title children { child { title cycle { name } } } } }
+    }
+  }
+}
+"""
+
+
+async def build_tree(
+    session: AsyncSession, org: Organization, roots: int, children: int, grandchildren: int
+) -> int:
+    """`roots` objectives with children and grandchildren, each with two key results with
+    three check-ins by different authors; returns how many objectives were made."""
+    cycle = await factories.create_cycle(session, org)
+    team = await factories.create_team(session, org)
+    authors = [await factories.create_person(session, org) for _ in range(3)]
+    made = 0
+    observed = datetime.now(UTC) - timedelta(days=1)
+
+    async def objective(**fields: object) -> object:
+        nonlocal made
+        made += 1
+        created = await factories.create_objective(session, org, cycle, owner_team_id=team.id)
+        for _ in range(2):
+            key_result = await factories.create_key_result(session, created)
+            for index, author in enumerate(authors):
+                await factories.create_check_in(
+                    session,
+                    key_result,
+                    observed + timedelta(minutes=index),
+                    value=float(index),
+                    author_person_id=author.id,
+                )
+        return created
+
+    for _ in range(roots):
+        root = await objective()
+        for _ in range(children):
+            child = await objective()
+            await factories.create_alignment(session, child, root)  # type: ignore[arg-type]
+            for _ in range(grandchildren):
+                grandchild = await objective()
+                await factories.create_alignment(session, grandchild, child)  # type: ignore[arg-type]
+    return made
+
+
+async def test_a_deep_query_runs_as_many_statements_over_10_as_over_200_objectives(
+    session: AsyncSession, client: httpx.AsyncClient, statements: StatementCounter
+) -> None:
+    # given one organization with 10 objectives and another with 200, in trees
+    small, large = await factories.create_org(session), await factories.create_org(session)
+    assert await build_tree(session, small, roots=2, children=2, grandchildren=1) == 10
+    assert await build_tree(session, large, roots=20, children=3, grandchildren=2) == 200
+    small_gql = post(client, await factories.create_api_key(session, small, ("read",)))
+    large_gql = post(client, await factories.create_api_key(session, large, ("read",)))
+
+    # when the same deep query runs over each
+    statements.reset()
+    small_body = await small_gql(DEEP_QUERY)
+    small_count = statements.count
+    statements.reset()
+    large_body = await large_gql(DEEP_QUERY)
+    large_count = statements.count
+
+    # then both answered in full, with the same number of statements
+    assert "errors" not in small_body and "errors" not in large_body, (small_body, large_body)
+    assert small_body["data"]["objectives"]["totalCount"] == 2
+    assert large_body["data"]["objectives"]["totalCount"] == 20
+    first = large_body["data"]["objectives"]["nodes"][0]
+    assert len(first["keyResults"]) == 2
+    assert len(first["keyResults"][0]["checkIns"]) == 3
+    assert first["keyResults"][0]["checkIns"][0]["author"]["name"]
+    assert len(first["children"]) == 3 and len(first["children"][0]["child"]["children"]) == 2
+    assert small_count == large_count, statements.statements

@@ -1,0 +1,120 @@
+"""Objectives and alignments through GraphQL."""
+
+from tests.graphql import steps
+from tests.graphql.conftest import Gql
+
+
+async def test_an_objective_is_created_read_back_updated_and_archived(gql: Gql) -> None:
+    # given a cycle, a team, a metric and a company objective with a child aligned under it
+    cycle = await steps.cycle(gql)
+    team = await steps.team(gql, name="Growth")
+    ada = await steps.person(gql, name="Ada")
+    metric = await steps.metric(gql, isNorthStar=True)
+    company = await steps.objective(gql, cycle, team, title="Win the market", metricIds=[metric])
+    child = await steps.objective(gql, cycle, ada, title="Onboard faster", parentIds=[company])
+
+    # when read back through node
+    found = await steps.node(
+        gql,
+        company,
+        "... on Objective { title state rollupMode cycle { id }"
+        " owner { __typename ... on Team { id } }"
+        " metrics { id } children { weight child { id owner { ... on Person { name } } } } parents { weight } }",
+    )
+
+    # then the objective and its links are there
+    assert found == {
+        "id": company,
+        "title": "Win the market",
+        "state": "ACTIVE",
+        "rollupMode": "AUTO",
+        "cycle": {"id": cycle},
+        "owner": {"__typename": "Team", "id": team},
+        "metrics": [{"id": metric}],
+        "children": [{"weight": 1.0, "child": {"id": child, "owner": {"name": "Ada"}}}],
+        "parents": [],
+    }
+
+    # when the alignment weight changes, the objective is updated and then archived
+    aligned = await steps.mutate(
+        gql,
+        "alignmentCreate",
+        {"childId": child, "parentId": company, "weight": 2.5},
+        "alignment { weight child { id } parent { id } }",
+    )
+    assert aligned["alignment"] == {
+        "weight": 2.5,
+        "child": {"id": child},
+        "parent": {"id": company},
+    }
+    updated = await steps.mutate(
+        gql,
+        "objectiveUpdate",
+        {"id": child, "title": "Onboard much faster", "ownerId": team},
+        "objective { title owner { __typename } }",
+    )
+    assert updated["objective"] == {"title": "Onboard much faster", "owner": {"__typename": "Team"}}
+    archived = await steps.mutate(gql, "objectiveArchive", {"id": child}, "objective { state }")
+
+    # then the archived objective is out of the default list but still readable
+    assert archived["objective"] == {"state": "ARCHIVED"}
+    assert await steps.page_through(gql, "objectives") == [company]
+    assert (await steps.node(gql, child, "... on Objective { state }")) == {
+        "id": child,
+        "state": "ARCHIVED",
+    }
+    # and it can be brought back, as a draft
+    back = await steps.mutate(gql, "objectiveUnarchive", {"id": child}, "objective { state }")
+    assert back["objective"] == {"state": "DRAFT"}
+
+
+async def test_objectives_page_forwards_and_backwards_with_filters(gql: Gql) -> None:
+    # given six objectives in one cycle and one in another
+    cycle = await steps.cycle(gql)
+    other_cycle = await steps.cycle(gql, name="2027-Q2", startsOn="2027-04-01", endsOn="2027-06-30")
+    team = await steps.team(gql)
+    ids = [await steps.objective(gql, cycle, team, title=f"Goal {index}") for index in range(6)]
+    await steps.objective(gql, other_cycle, team, title="Elsewhere")
+
+    # when paged forwards within the cycle, and backwards from the end
+    forwards = await steps.page_through(
+        gql, "objectives", f', filter: {{cycle: "{cycle}"}}, orderBy: {{field: TITLE}}', size=4
+    )
+    body = await gql(
+        "query($cycle: ID!) { objectives(last: 4, filter: {cycle: $cycle}, orderBy: {field: TITLE}) {"
+        " pageInfo { hasPreviousPage hasNextPage startCursor } nodes { id } } }",
+        {"cycle": cycle},
+    )
+    last_page = body["data"]["objectives"]
+    before = await gql(
+        "query($cycle: ID!, $before: String) { objectives(last: 4, before: $before,"
+        " filter: {cycle: $cycle}, orderBy: {field: TITLE}) { pageInfo { hasPreviousPage } nodes { id } } }",
+        {"cycle": cycle, "before": last_page["pageInfo"]["startCursor"]},
+    )
+
+    # then both directions agree on the order
+    assert forwards == ids
+    assert [node["id"] for node in last_page["nodes"]] == ids[2:]
+    assert last_page["pageInfo"]["hasPreviousPage"] is True
+    assert [node["id"] for node in before["data"]["objectives"]["nodes"]] == ids[:2]
+    assert before["data"]["objectives"]["pageInfo"]["hasPreviousPage"] is False
+
+
+async def test_objectives_are_searched_by_title_and_filtered_by_owner(gql: Gql) -> None:
+    # given objectives of a team and of a person
+    cycle = await steps.cycle(gql)
+    team = await steps.team(gql)
+    ada = await steps.person(gql, name="Ada")
+    await steps.objective(gql, cycle, team, title="Grow revenue")
+    mine = await steps.objective(gql, cycle, ada, title="Grow the community")
+
+    # when searched and filtered
+    body = await gql(
+        'query($ada: ID!) { search: objectives(filter: {search: "COMMUNITY"}) { nodes { id } }'
+        " owned: objectives(filter: {owner: $ada}) { totalCount nodes { id } } }",
+        {"ada": ada},
+    )
+
+    # then
+    assert body["data"]["search"]["nodes"] == [{"id": mine}]
+    assert body["data"]["owned"] == {"totalCount": 1, "nodes": [{"id": mine}]}

@@ -1,0 +1,409 @@
+"""The delivery worker against a real HTTP receiver on loopback, with real commits."""
+
+import asyncio
+import contextlib
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.db import unit_of_work
+from service.events import outbox
+from service.events.sweep import run_daily_sweeps
+from service.models import Delivery, DeliveryAttempt, Event, Organization, WebhookEndpoint
+from service.settings import Settings
+from service.webhooks import service
+from service.webhooks.schemas import EndpointCreate
+from service.webhooks.worker import DeliveryWorker
+from tests import factories
+from tests.webhooks.receiver import Received, Receiver
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def subscribe(
+    sessions: Sessions, org: Organization, receiver: Receiver, types: list[str] | None = None
+) -> WebhookEndpoint:
+    async with unit_of_work(sessions) as session:
+        endpoint, secret = await service.create_endpoint(
+            session,
+            org.id,
+            EndpointCreate(url=receiver.url, event_types=types or ["objective.created"]),
+            production=False,
+        )
+    receiver.secret = secret
+    return endpoint
+
+
+async def emit_committed(sessions: Sessions, org: Organization, count: int = 1) -> list[Event]:
+    async with unit_of_work(sessions) as session:
+        return [
+            await outbox.emit(
+                session, org.id, "objective.created", uuid.uuid4(), {"title": f"Objective {i}"}
+            )
+            for i in range(count)
+        ]
+
+
+async def deliveries(sessions: Sessions, org: Organization) -> list[Delivery]:
+    async with sessions() as session:
+        result = await session.execute(select(Delivery).where(Delivery.org_id == org.id))
+        return list(result.scalars())
+
+
+async def attempts(sessions: Sessions, org: Organization) -> list[DeliveryAttempt]:
+    async with sessions() as session:
+        result = await session.execute(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.org_id == org.id)
+            .order_by(DeliveryAttempt.created_at)
+        )
+        return list(result.scalars())
+
+
+@contextlib.asynccontextmanager
+async def running(worker: DeliveryWorker) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(worker.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def wait_until(check: Callable[[], object], limit: float = 10.0) -> None:
+    """Poll the database until `check` holds (the worker runs in another task)."""
+    async with asyncio.timeout(limit):
+        while not await check():  # type: ignore[misc]  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+async def test_committed_event_arrives_signed_and_verifies_with_the_receivers_code(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given an endpoint subscribed to objective.created and one committed event
+    await subscribe(live_sessions, live_org, receiver)
+    [event] = await emit_committed(live_sessions, live_org)
+    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False)
+
+    # when the worker runs once
+    claimed = await worker.run_once()
+    await worker.aclose()
+
+    # then the receiver verified the signature and got the event as `data`
+    assert claimed == 1
+    [received] = receiver.requests
+    assert received.webhook_id == str(event.id)
+    assert received.verified is not None
+    assert received.verified["type"] == "objective.created"
+    assert received.verified["data"] == {"title": "Objective 0"}
+    [delivery] = await deliveries(live_sessions, live_org)
+    assert (delivery.status, delivery.attempts) == ("succeeded", 1)
+    [attempt] = await attempts(live_sessions, live_org)
+    assert attempt.status_code == 200
+    assert attempt.latency_ms is not None and attempt.latency_ms >= 0
+    assert attempt.response_excerpt == '{"ok": true}'
+
+
+async def test_a_tampered_secret_fails_verification_at_the_receiver(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given the receiver holds another secret than the endpoint
+    await subscribe(live_sessions, live_org, receiver)
+    receiver.secret = service.generate_secret()
+    await emit_committed(live_sessions, live_org)
+
+    # when delivered
+    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False)
+    await worker.run_once()
+    await worker.aclose()
+
+    # then verification fails (the check is real)
+    [received] = receiver.requests
+    assert received.verified is None
+
+
+async def test_delivery_is_retried_after_the_receiver_answers_500(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given a receiver that fails twice, then accepts
+    async def flaky(received: Received) -> int:
+        return 500 if len(receiver.requests) <= 2 else 200
+
+    receiver.respond = flaky
+    await subscribe(live_sessions, live_org, receiver)
+    [event] = await emit_committed(live_sessions, live_org)
+
+    # when the worker runs
+    async with running(DeliveryWorker(live_sessions, worker_settings, sweep=False)):
+        await receiver.wait_for(lambda: len(receiver.requests) >= 3)
+        await wait_until(
+            lambda: _status_is(live_sessions, live_org, "succeeded"),
+        )
+
+    # then three attempts of one webhook-id, numbered 1..3, each logged
+    assert [(r.webhook_id, r.attempt) for r in receiver.requests] == [
+        (str(event.id), 1),
+        (str(event.id), 2),
+        (str(event.id), 3),
+    ]
+    assert all(r.verified is not None for r in receiver.requests)
+    assert [a.status_code for a in await attempts(live_sessions, live_org)] == [500, 500, 200]
+
+
+async def test_delivery_is_retried_after_the_receiver_times_out(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given a receiver that hangs past the timeout on the first request
+    async def slow_first(received: Received) -> int:
+        if len(receiver.requests) == 1:
+            await asyncio.sleep(3)
+        return 200
+
+    receiver.respond = slow_first
+    await subscribe(live_sessions, live_org, receiver)
+    await emit_committed(live_sessions, live_org)
+
+    # when the worker runs (timeout 1 s)
+    async with running(DeliveryWorker(live_sessions, worker_settings, sweep=False)):
+        await wait_until(lambda: _status_is(live_sessions, live_org, "succeeded"))
+
+    # then the first attempt is logged as a timeout and the second succeeded
+    first, second = await attempts(live_sessions, live_org)
+    assert first.status_code is None and first.error is not None and "timed out" in first.error
+    assert second.status_code == 200
+    assert [r.attempt for r in receiver.requests] == [1, 2]
+
+
+async def test_a_rolled_back_transaction_delivers_nothing(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given an endpoint, and a transaction that emits and then rolls back
+    await subscribe(live_sessions, live_org, receiver)
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(live_sessions) as session:
+            await outbox.emit(session, live_org.id, "objective.created", None, {"title": "x"})
+            raise RuntimeError("the change failed")
+    # and a committed event after it
+    [committed] = await emit_committed(live_sessions, live_org)
+
+    # when the worker runs until idle
+    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False)
+    while await worker.run_once():
+        pass
+    await worker.aclose()
+
+    # then only the committed event was sent
+    assert [r.webhook_id for r in receiver.requests] == [str(committed.id)]
+    assert len(await deliveries(live_sessions, live_org)) == 1
+
+
+async def test_two_workers_at_once_never_send_one_attempt_twice(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given 40 events and a receiver that takes a little time and fails every 5th request
+    async def busy(received: Received) -> int:
+        await asyncio.sleep(0.01)
+        return 500 if len(receiver.requests) % 5 == 0 else 200
+
+    receiver.respond = busy
+    await subscribe(live_sessions, live_org, receiver)
+    events = await emit_committed(live_sessions, live_org, count=40)
+    settings = worker_settings.model_copy(update={"worker_batch_size": 5})
+
+    # when two workers run at the same time until everything succeeded
+    async with (
+        running(DeliveryWorker(live_sessions, settings, sweep=False)),
+        running(DeliveryWorker(live_sessions, settings, sweep=False)),
+    ):
+        await wait_until(lambda: _all_succeeded(live_sessions, live_org, 40), limit=20)
+
+    # then every event arrived and no (webhook-id, attempt) was sent twice
+    assert receiver.ids() == {str(event.id) for event in events}
+    assert max(receiver.sends_per_attempt().values()) == 1
+    assert len(receiver.requests) == len(await attempts(live_sessions, live_org))
+
+
+async def test_a_worker_killed_mid_delivery_is_replaced_and_every_event_arrives(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given 5 events and a receiver that hangs on the very first request
+    release = asyncio.Event()
+
+    async def hang_first(received: Received) -> int:
+        if len(receiver.requests) == 1:
+            await release.wait()
+        return 200
+
+    receiver.respond = hang_first
+    await subscribe(live_sessions, live_org, receiver)
+    events = await emit_committed(live_sessions, live_org, count=5)
+    settings = worker_settings.model_copy(
+        update={"webhook_lease_seconds": 1.0, "webhook_timeout_seconds": 30.0}
+    )
+
+    # when a worker is killed while a request is in flight, and a new one starts
+    first = asyncio.create_task(DeliveryWorker(live_sessions, settings, sweep=False).run())
+    await receiver.wait_for(lambda: len(receiver.requests) >= 1)
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    async with running(DeliveryWorker(live_sessions, settings, sweep=False)):
+        await wait_until(lambda: _all_succeeded(live_sessions, live_org, 5), limit=15)
+    release.set()
+
+    # then every event was delivered, and the duplicate carries the same webhook-id
+    assert receiver.ids() == {str(event.id) for event in events}
+    hung_id = receiver.requests[0].webhook_id
+    assert [r.attempt for r in receiver.requests if r.webhook_id == hung_id][-1] >= 2
+    assert max(receiver.sends_per_attempt().values()) == 1
+
+
+async def test_a_delivery_failing_for_the_whole_window_fails_and_disables_the_endpoint(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given a receiver that always fails and a retry window of one second
+    async def broken(received: Received) -> int:
+        return 503
+
+    receiver.respond = broken
+    endpoint = await subscribe(live_sessions, live_org, receiver)
+    await emit_committed(live_sessions, live_org)
+    settings = worker_settings.model_copy(update={"webhook_retry_window_seconds": 1.0})
+
+    # when the worker retries past the window
+    async with running(DeliveryWorker(live_sessions, settings, sweep=False)):
+        await wait_until(lambda: _status_is(live_sessions, live_org, "failed"))
+
+    # then the delivery is failed after several attempts and the endpoint disabled
+    [delivery] = await deliveries(live_sessions, live_org)
+    assert delivery.attempts >= 2
+    async with live_sessions() as session:
+        stored = await session.get(WebhookEndpoint, endpoint.id)
+    assert stored is not None
+    assert stored.enabled is False and stored.disabled_at is not None
+    assert stored.consecutive_failures == delivery.attempts
+
+
+async def _status_is(sessions: Sessions, org: Organization, status: str) -> bool:
+    return [d.status for d in await deliveries(sessions, org)] == [status]
+
+
+async def _all_succeeded(sessions: Sessions, org: Organization, count: int) -> bool:
+    rows = await deliveries(sessions, org)
+    return len(rows) == count and all(d.status == "succeeded" for d in rows)
+
+
+@contextlib.asynccontextmanager
+async def worker_process(database_url: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`lodestar worker` in its own process, with a one-second lease."""
+    env = {
+        **os.environ,
+        "LODESTAR_DATABASE_URL": database_url,
+        "LODESTAR_ENVIRONMENT": "development",
+        "LODESTAR_LOG_LEVEL": "WARNING",
+        "LODESTAR_WEBHOOK_LEASE_SECONDS": "1",
+        "LODESTAR_WEBHOOK_TIMEOUT_SECONDS": "30",
+        "LODESTAR_WORKER_POLL_SECONDS": "0.2",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from service.cli import app; app()",
+        "worker",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+async def test_a_killed_worker_process_is_replaced_and_every_event_arrives_once_per_attempt(
+    database_url: str, live_sessions: Sessions, live_org: Organization, receiver: Receiver
+) -> None:
+    # given 5 events and a receiver that hangs on the very first request
+    release = asyncio.Event()
+
+    async def hang_first(received: Received) -> int:
+        if len(receiver.requests) == 1:
+            await release.wait()
+        return 200
+
+    receiver.respond = hang_first
+    await subscribe(live_sessions, live_org, receiver)
+    events = await emit_committed(live_sessions, live_org, count=5)
+
+    # when `lodestar worker` is SIGKILLed while that request is in flight, and started again
+    async with worker_process(database_url) as first:
+        await receiver.wait_for(lambda: len(receiver.requests) >= 1, limit=30)
+        first.kill()
+    async with worker_process(database_url):
+        await wait_until(lambda: _all_succeeded(live_sessions, live_org, 5), limit=30)
+    release.set()
+
+    # then every event arrived, the hung one again under the same webhook-id, no attempt twice
+    assert receiver.ids() == {str(event.id) for event in events}
+    hung_id = receiver.requests[0].webhook_id
+    assert len([r for r in receiver.requests if r.webhook_id == hung_id]) >= 2
+    assert max(receiver.sends_per_attempt().values()) == 1
+    assert all(r.verified is not None for r in receiver.requests)
+
+
+async def test_a_manual_redelivery_is_sent_again_with_the_same_webhook_id(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given a delivered event
+    await subscribe(live_sessions, live_org, receiver)
+    [event] = await emit_committed(live_sessions, live_org)
+    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False)
+    await worker.run_once()
+    [delivery] = await deliveries(live_sessions, live_org)
+
+    # when it is redelivered by hand and the worker runs
+    async with unit_of_work(live_sessions) as session:
+        await service.redeliver(session, live_org.id, delivery.id)
+    await worker.run_once()
+    await worker.aclose()
+
+    # then the receiver got it twice under one webhook-id, as attempts 1 and 2
+    assert [(r.webhook_id, r.attempt) for r in receiver.requests] == [
+        (str(event.id), 1),
+        (str(event.id), 2),
+    ]
+    assert [d.status for d in await deliveries(live_sessions, live_org)] == ["succeeded"]
+
+
+async def test_the_worker_sweeps_each_organization_once_a_day_whatever_the_number_of_workers(
+    live_sessions: Sessions, live_org: Organization
+) -> None:
+    # given an open commitment that fell due yesterday
+    async with unit_of_work(live_sessions) as session:
+        owner = await factories.create_person(session, live_org)
+        await factories.create_commitment(session, owner, due_on=date(2027, 2, 14))
+    now = datetime(2027, 2, 15, 8, tzinfo=UTC)
+
+    # when two workers run the daily sweeps at the same time, twice
+    for _ in range(2):
+        await asyncio.gather(
+            run_daily_sweeps(live_sessions, now), run_daily_sweeps(live_sessions, now)
+        )
+
+    # then the organization was swept once and the commitment announced once
+    async with live_sessions() as session:
+        types = (
+            (await session.execute(select(Event.type).where(Event.org_id == live_org.id)))
+            .scalars()
+            .all()
+        )
+    assert sorted(types) == ["commitment.overdue", "lodestar.daily_sweep"]
