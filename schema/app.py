@@ -1,10 +1,26 @@
-"""The `/graphql` route: context with the request's session and principal, GraphiQL on GET."""
+"""The `/graphql` route: context with the request's session and principal, GraphiQL on GET.
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse
+Batches (a JSON array of operations) share the request's context, hence its session and
+single transaction: their operations run one after another, in order, so each sees what
+the earlier ones wrote, and each mutation field still runs in its own savepoint (userErrors
+roll back that field only). Every per-operation limit applies to each operation; the node
+budget is for the whole request. A batch over `graphql_max_batch` operations is refused as
+a whole, before anything runs, with a coded JSON error.
+"""
+
+from typing import Any
+
+from fastapi import Request, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSessionTransaction
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from schema.context import Context
+from schema.errors import ErrorCodes
 from schema.graphiql import graphiql_html
 from schema.schema import build_schema
 from service.auth.dependencies import OptionalPrincipalDep, SessionDep, unauthorized
@@ -31,6 +47,15 @@ def development_key(settings: Settings) -> str | None:
     return read_demo_key(settings)
 
 
+class BatchRefused(Exception):
+    """A batch refused as a whole before any of its operations runs."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
 class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
     def __init__(self, settings: Settings, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -38,6 +63,90 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(development_key(self.settings)))
+
+    def _validate_batch_request(
+        self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
+    ) -> None:
+        # Called with the parsed JSON array, before any operation is parsed or run.
+        limit = self.settings.graphql_max_batch
+        if len(request_data) > limit:
+            raise BatchRefused(
+                f"a batch may hold at most {limit} operations, got {len(request_data)}",
+                ErrorCodes.MAX_BATCH_EXCEEDED,
+            )
+        if not request_data:
+            raise BatchRefused(
+                "a batch needs at least one operation", ErrorCodes.GRAPHQL_PARSE_FAILED
+            )
+        items: list[Any] = list(request_data)
+        if not all(isinstance(item, dict) for item in items):
+            raise BatchRefused(
+                "each operation of a batch must be a JSON object with a `query`",
+                ErrorCodes.GRAPHQL_PARSE_FAILED,
+            )
+        super()._validate_batch_request(request_data, protocol)
+
+    async def run(  # type: ignore[override]
+        self,
+        request: Request | WebSocket,
+        context: Context | UnsetType = UNSET,
+        root_value: None | UnsetType = UNSET,
+    ) -> Response | WebSocket:
+        try:
+            return await super().run(request, context, root_value)  # type: ignore[arg-type]
+        except BatchRefused as refused:
+            return JSONResponse(
+                {
+                    "data": None,
+                    "errors": [{"message": refused.message, "extensions": {"code": refused.code}}],
+                },
+                status_code=400,
+            )
+
+    async def execute_operation(  # noqa: PLR0917
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        if not isinstance(request_data, list):
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        # In order, not concurrently: one session, and later operations see earlier writes.
+        context.node_budget_spent = 0
+        results = []
+        for data in request_data:
+            savepoint = await context.session.begin_nested()
+            result = await self.execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=data,
+            )
+            results.append(await self._close_operation(context, savepoint, result))
+        return results
+
+    async def _close_operation(
+        self, context: Context, savepoint: AsyncSessionTransaction, result: ExecutionResult
+    ) -> ExecutionResult:
+        """Keep what the operation wrote, unless a database error of a query resolver (outside
+        any mutation's savepoint) aborted the transaction: then undo that operation alone and
+        report it as failed (its errors are already masked), so the rest of the batch stands."""
+        try:
+            await savepoint.commit()
+        except SQLAlchemyError:
+            if not result.errors:
+                raise
+            await savepoint.rollback()
+            context.forget_loaded()
+            return ExecutionResult(data=None, errors=result.errors, extensions=result.extensions)
+        return result
 
 
 def graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:

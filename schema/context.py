@@ -19,6 +19,10 @@ class Context(BaseContext):
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     db: Database = field(init=False)
     loaders: Loaders = field(init=False)
+    # Estimated objects of the operations of an HTTP batch admitted so far: the batch shares
+    # the node budget of SPEC §7, which is per request. None outside batches (a WebSocket
+    # context lives as long as its connection: its operations are budgeted one by one).
+    node_budget_spent: int | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         super().__init__()

@@ -235,12 +235,19 @@ class RequestLimits(SchemaExtension):
             self.settings.graphql_max_page_size,
         )
         estimate = budget.count(root, operation.selection_set, 1)
-        if estimate > self.settings.graphql_node_budget:
+        context = self.execution_context.context
+        shared: int | None = getattr(context, "node_budget_spent", None)
+        spent = shared or 0
+        if spent + estimate > self.settings.graphql_node_budget:
+            earlier = f" (plus {spent} for the earlier operations of this batch)" if spent else ""
             raise ApiError(
-                f"this query may return about {estimate} objects, over the budget of"
-                f" {self.settings.graphql_node_budget}; ask for smaller pages or fewer levels",
+                f"this query may return about {estimate} objects{earlier}, over the budget of"
+                f" {self.settings.graphql_node_budget} per request; ask for smaller pages or"
+                " fewer levels",
                 ErrorCodes.NODE_BUDGET_EXCEEDED,
             )
+        if shared is not None:
+            context.node_budget_spent = spent + estimate
 
 
 def _code_of(error: GraphQLError) -> tuple[str, bool]:

@@ -8,6 +8,7 @@ from schema.cycles.mutations import CycleMutations
 from schema.key_results.mutations import KeyResultMutations
 from schema.metrics.mutations import MetricMutations
 from schema.objectives.mutations import ObjectiveMutations
+from schema.organization.mutations import OrganizationMutations
 from schema.people.mutations import PeopleMutations
 from schema.teams.mutations import TeamMutations
 from schema.webhooks.mutations import WebhookMutations
@@ -24,5 +25,6 @@ class Mutation(
     CommitmentMutations,
     ApiKeyMutations,
     WebhookMutations,
+    OrganizationMutations,
 ):
     pass

@@ -100,6 +100,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         config=StrawberryConfig(
             name_converter=LodestarNameConverter(),
             disable_field_suggestions=settings.is_production,
+            batching_config={"max_operations": settings.graphql_max_batch},
         ),
     )
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.check_ins import repository
 from service.check_ins.schemas import CheckInCreate, CheckInRead
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
+from service.events import status
 from service.events.outbox import emit
 from service.key_results.service import get_key_result, refuse_if_archived
 from service.models import CheckIn, KeyResult, Measure, Person
@@ -99,6 +100,7 @@ async def create_check_in(
         await check_reference(
             session, Person, org_id, data.author_person_id, field="author_person_id", noun="person"
         )
+    before = await status.snapshot(session, org_id, [key_result.id])
     check_in = CheckIn(
         org_id=org_id,
         key_result_id=key_result.id,
@@ -113,6 +115,7 @@ async def create_check_in(
     session.add(check_in)
     await session.flush()
     await emit(session, org_id, "check_in.created", check_in.id, check_in_payload(check_in))
+    await status.announce_changes(session, org_id, before)
     return check_in
 
 
@@ -137,9 +140,11 @@ async def retract_check_in(
         raise DomainError("the check-in is already retracted", code=ErrorCode.INVALID_STATE)
     key_result = await get_key_result(session, org_id, check_in.key_result_id, for_share=True)
     refuse_if_archived(key_result)
+    before = await status.snapshot(session, org_id, [key_result.id])
     check_in.retracted_at = now or datetime.now(UTC)
     await session.flush()
     await emit(session, org_id, "check_in.retracted", check_in.id, check_in_payload(check_in))
+    await status.announce_changes(session, org_id, before)
     return check_in
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.cycles import repository
 from service.cycles.schemas import CycleCreate, CycleUpdate
 from service.errors import CycleDetected, DomainError, ErrorCode, Invalid, NotFound
-from service.events import outbox
+from service.events import outbox, status
 from service.models import Cycle
 
 
@@ -211,12 +211,16 @@ async def update_cycle(
     if name != cycle.name:
         await _check_name_free(session, org_id, name, cycle.id)
 
+    # New dates move the pace of the cycle's key results, and so maybe their status.
+    paced = await status.key_results_in_cycles(session, org_id, [cycle.id]) if dates_changed else []
+    before = await status.snapshot(session, org_id, paced)
     cycle.name = name
     cycle.starts_on = starts_on
     cycle.ends_on = ends_on
     cycle.parent_cycle_id = parent_cycle_id
     await _flush(session)
     await outbox.emit(session, org_id, "cycle.updated", cycle.id, cycle_payload(cycle))
+    await status.announce_changes(session, org_id, before)
     return cycle
 
 

@@ -108,6 +108,7 @@ METRIC_EDGE = {
     "weight": "float",
 }
 MEMBERSHIP = {"team_id": "str", "person_id": "str"}
+ORGANIZATION = {"id": "str", "name": "str", "on_track_ratio": "float", "at_risk_ratio": "float"}
 STATUS = "on_track|at_risk|off_track|done|no_data"
 
 
@@ -176,6 +177,12 @@ def _types() -> list[EventType]:
                 "from_ts": "datetime",
                 "to_ts": "datetime",
             },
+        ),
+        EventType(
+            "organization.updated",
+            "The organization was renamed or its status thresholds changed (statuses are"
+            " computed with the new thresholds from then on).",
+            ORGANIZATION,
         ),
         EventType("person.created", "A person (human or agent) was created.", PERSON),
         EventType("person.updated", "A person's fields changed.", PERSON),

@@ -15,12 +15,13 @@ The passing of time is handled by the daily sweep (`service.events.sweep`).
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.events.outbox import emit
-from service.models import Event, KeyResult, KeyResultState
+from service.events.outbox import emit_many
+from service.models import Event, KeyResult, KeyResultState, Objective
 from service.rollups.service import key_result_rollups
 from service.rollups.types import KeyResultRollup
 
@@ -67,7 +68,7 @@ async def announce_changes(
         )
     )
     objectives = {kr_id: objective_id for kr_id, objective_id in rows.all()}
-    events = []
+    announced: list[tuple[str, uuid.UUID | None, dict[str, Any]]] = []
     for kr_id in sorted(changed, key=str):
         rollup = changed[kr_id]
         payload = {
@@ -80,8 +81,14 @@ async def announce_changes(
             "cause": cause,
             "as_of": rollup.as_of.isoformat(),
         }
-        events.append(await emit(session, org_id, STATUS_CHANGED, kr_id, payload))
-    return events
+        announced.append((STATUS_CHANGED, kr_id, payload))
+    # One statement for all the events (ingestion may move many key results at once), one
+    # to load them back: the cost does not grow with the number of changes.
+    seqs = await emit_many(session, org_id, announced)
+    events = await session.execute(
+        select(Event).where(Event.org_id == org_id, Event.seq.in_(seqs)).order_by(Event.seq)
+    )
+    return list(events.scalars())
 
 
 async def key_results_on_metrics(
@@ -95,6 +102,53 @@ async def key_results_on_metrics(
             KeyResult.org_id == org_id,
             KeyResult.metric_id.in_(list(metric_ids)),
             KeyResult.state == KeyResultState.active,
+        )
+    )
+    return list(result.scalars())
+
+
+async def key_results_in_cycles(
+    session: AsyncSession, org_id: uuid.UUID, cycle_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Active key results of objectives in any of these cycles (their pace follows the dates)."""
+    if not cycle_ids:
+        return []
+    result = await session.execute(
+        select(KeyResult.id)
+        .join(
+            Objective,
+            (Objective.org_id == KeyResult.org_id) & (Objective.id == KeyResult.objective_id),
+        )
+        .where(
+            KeyResult.org_id == org_id,
+            Objective.cycle_id.in_(list(cycle_ids)),
+            KeyResult.state == KeyResultState.active,
+        )
+    )
+    return list(result.scalars())
+
+
+async def key_results_of_objectives(
+    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Active key results of these objectives (an objective moved to another cycle)."""
+    if not objective_ids:
+        return []
+    result = await session.execute(
+        select(KeyResult.id).where(
+            KeyResult.org_id == org_id,
+            KeyResult.objective_id.in_(list(objective_ids)),
+            KeyResult.state == KeyResultState.active,
+        )
+    )
+    return list(result.scalars())
+
+
+async def active_key_results(session: AsyncSession, org_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every active key result of the organization (its status thresholds changed)."""
+    result = await session.execute(
+        select(KeyResult.id).where(
+            KeyResult.org_id == org_id, KeyResult.state == KeyResultState.active
         )
     )
     return list(result.scalars())

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
+from service.events import status
 from service.events.outbox import emit
 from service.key_results import repository
 from service.key_results.schemas import (
@@ -294,10 +295,12 @@ async def update_key_result(
     changed = {name: value for name, value in changes.items() if getattr(key_result, name) != value}
     if not changed:
         return key_result
+    before = await status.snapshot(session, org_id, [key_result.id])
     for name, value in changed.items():
         setattr(key_result, name, value)
     await session.flush()
     await emit(session, org_id, "key_result.updated", key_result.id, key_result_payload(key_result))
+    await status.announce_changes(session, org_id, before)
     return key_result
 
 
@@ -307,11 +310,13 @@ async def archive_key_result(
     key_result = await get_key_result(session, org_id, key_result_id, for_update=True)
     if key_result.state == KeyResultState.archived:
         raise DomainError("the key result is already archived", code=ErrorCode.INVALID_STATE)
+    before = await status.snapshot(session, org_id, [key_result.id])
     key_result.state = KeyResultState.archived.value
     await session.flush()
     await emit(
         session, org_id, "key_result.archived", key_result.id, key_result_payload(key_result)
     )
+    await status.announce_changes(session, org_id, before)
     return key_result
 
 
@@ -322,9 +327,11 @@ async def unarchive_key_result(
     if key_result.state != KeyResultState.archived:
         raise DomainError("the key result is not archived", code=ErrorCode.INVALID_STATE)
     refuse_archived_objective(await get_objective(session, org_id, key_result.objective_id))
+    before = await status.snapshot(session, org_id, [key_result.id])
     key_result.state = KeyResultState.active.value
     await session.flush()
     await emit(session, org_id, "key_result.updated", key_result.id, key_result_payload(key_result))
+    await status.announce_changes(session, org_id, before)
     return key_result
 
 
@@ -341,9 +348,11 @@ async def move_key_result(
     if target.id == key_result.objective_id:
         return key_result
     from_objective_id = key_result.objective_id
+    before = await status.snapshot(session, org_id, [key_result.id])
     key_result.objective_id = target.id
     await session.flush()
     payload = key_result_payload(key_result)
     payload["from_objective_id"] = str(from_objective_id)
     await emit(session, org_id, "key_result.moved", key_result.id, payload)
+    await status.announce_changes(session, org_id, before)
     return key_result

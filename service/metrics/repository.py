@@ -4,7 +4,8 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select, text
+from sqlalchemy import Text, any_, cast, delete, exists, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Aggregation, Metric, MetricEdge, Person
@@ -35,7 +36,9 @@ async def ids_by_key(
         return {}
     result = await session.execute(
         select(Metric.key, Metric.id, Metric.archived_at.is_not(None)).where(
-            Metric.org_id == org_id, Metric.key.in_(list(keys))
+            # One array parameter rather than IN (...) with a bind per key.
+            Metric.org_id == org_id,
+            Metric.key == any_(cast(list(keys), ARRAY(Text))),
         )
     )
     return {key: (metric_id, bool(archived)) for key, metric_id, archived in result}

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import CycleDetected, DomainError, ErrorCode, Invalid, NotFound
+from service.events import status
 from service.events.outbox import emit
 from service.models import (
     Alignment,
@@ -306,6 +307,13 @@ async def update_objective(
     changed = {name: value for name, value in changes.items() if getattr(objective, name) != value}
     if not changed:
         return objective
+    # Another cycle is another pace for its key results, and so maybe another status.
+    paced = (
+        await status.key_results_of_objectives(session, org_id, [objective.id])
+        if "cycle_id" in changed
+        else []
+    )
+    before = await status.snapshot(session, org_id, paced)
     for name, value in changed.items():
         setattr(objective, name, value)
     await session.flush()
@@ -316,6 +324,7 @@ async def update_objective(
         objective.id,
         await objective_payload(session, objective),
     )
+    await status.announce_changes(session, org_id, before)
     return objective
 
 

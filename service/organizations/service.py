@@ -1,11 +1,13 @@
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import Invalid, NotFound
+from service.errors import DomainError, ErrorCode, Invalid, NotFound
+from service.events import outbox
 from service.models import Organization
 from service.organizations import repository
-from service.organizations.schemas import StatusThresholds
+from service.organizations.schemas import OrganizationUpdate, StatusThresholds
 
 
 def clean_name(name: str) -> str:
@@ -34,4 +36,64 @@ async def get_organization(session: AsyncSession, org_id: uuid.UUID) -> Organiza
 
 
 def thresholds(org: Organization) -> StatusThresholds:
-    return StatusThresholds.model_validate(org.settings)
+    """The organization's status thresholds (defaults for missing ones; other keys ignored)."""
+    settings = org.settings or {}
+    return StatusThresholds.model_validate(
+        {name: settings[name] for name in StatusThresholds.model_fields if name in settings}
+    )
+
+
+def organization_payload(org: Organization) -> dict[str, Any]:
+    current = thresholds(org)
+    return {
+        "id": str(org.id),
+        "name": org.name,
+        "on_track_ratio": current.on_track_ratio,
+        "at_risk_ratio": current.at_risk_ratio,
+    }
+
+
+def _updated_thresholds(current: StatusThresholds, data: OrganizationUpdate) -> StatusThresholds:
+    """`current` with the ratios `data` sets; refuses nulls and an at-risk above on-track."""
+    changes = data.model_fields_set
+    for field in ("on_track_ratio", "at_risk_ratio"):
+        if field in changes and getattr(data, field) is None:
+            raise Invalid(f"{field} cannot be null", field=field, code=ErrorCode.REQUIRED)
+    on_track = data.on_track_ratio if "on_track_ratio" in changes else current.on_track_ratio
+    at_risk = data.at_risk_ratio if "at_risk_ratio" in changes else current.at_risk_ratio
+    assert on_track is not None and at_risk is not None
+    if at_risk > on_track:
+        # The field at fault is the one given (at_risk_ratio when both are).
+        field = "at_risk_ratio" if "at_risk_ratio" in changes else "on_track_ratio"
+        raise DomainError(
+            f"at_risk_ratio ({at_risk}) must not exceed on_track_ratio ({on_track})",
+            field=field,
+            code=ErrorCode.OUT_OF_RANGE,
+        )
+    return StatusThresholds(on_track_ratio=on_track, at_risk_ratio=at_risk)
+
+
+async def update_organization(
+    session: AsyncSession, org_id: uuid.UUID, data: OrganizationUpdate
+) -> Organization:
+    """Rename the organization or change its status thresholds; only given fields change.
+
+    Statuses are computed on read from `organizations.settings`, so new thresholds apply to
+    every status asked for afterwards (no stored status to rewrite).
+    """
+    org = await repository.get(session, org_id, for_update=True)
+    if org is None:
+        raise NotFound("organization not found")
+    changes = data.model_fields_set
+    name = org.name
+    if "name" in changes:
+        if data.name is None:
+            raise Invalid("name cannot be empty", field="name", code=ErrorCode.REQUIRED)
+        name = clean_name(data.name)
+    updated = _updated_thresholds(thresholds(org), data)
+    org.name = name
+    # A new dict: JSONB columns do not track in-place changes; other settings keys are kept.
+    org.settings = {**(org.settings or {}), **updated.model_dump()}
+    await session.flush()
+    await outbox.emit(session, org_id, "organization.updated", org.id, organization_payload(org))
+    return org

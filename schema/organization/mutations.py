@@ -1,0 +1,63 @@
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.errors import UserError
+from schema.mutation_runner import Refused, mutate, set_fields
+from schema.organization.types import Organization
+from schema.permissions import require_scope
+from service.models import Organization as OrganizationModel
+from service.models import Scope
+from service.organizations import service
+from service.organizations.schemas import OrganizationUpdate
+
+
+@strawberry.input(description="Changes to the organization; only the fields given change.")
+class OrganizationUpdateInput:
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Display name, 1 to 200 characters."
+    )
+    on_track_ratio: float | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Progress ÷ pace at or above which an item is on track (0 < ratio ≤ 1).",
+    )
+    at_risk_ratio: float | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Progress ÷ pace at or above which an item is at risk"
+        " (0 ≤ ratio ≤ the on-track ratio).",
+    )
+
+
+@strawberry.type(description="Result of an organization mutation.")
+class OrganizationPayload:
+    organization: Organization | None = strawberry.field(
+        description="The organization after the change."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
+
+
+@strawberry.type
+class OrganizationMutations:
+    @strawberry.mutation(
+        description="Rename the organization or change its status thresholds (needs `admin`);"
+        " every status is computed with the new thresholds from then on."
+    )
+    async def organization_update(
+        self, info: Info[Context, None], input: OrganizationUpdateInput
+    ) -> OrganizationPayload:
+        require_scope(info, Scope.admin)
+        org_id = info.context.principal.org_id
+
+        async def change(session: AsyncSession) -> OrganizationModel:
+            fields = set_fields(input, "name", "on_track_ratio", "at_risk_ratio")
+            return await service.update_organization(
+                session, org_id, OrganizationUpdate(**fields)
+            )
+
+        result = await mutate(info, change)
+        if isinstance(result, Refused):
+            return OrganizationPayload(organization=None, user_errors=result.errors)
+        return OrganizationPayload(organization=Organization.from_model(result), user_errors=[])
