@@ -12,8 +12,9 @@ from typing import Any
 
 from fastapi import Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSessionTransaction
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
@@ -45,6 +46,15 @@ def development_key(settings: Settings) -> str | None:
     except ImportError:
         return None
     return read_demo_key(settings)
+
+
+async def transaction_aborted(session: AsyncSession) -> bool:
+    """Whether a failed statement left the transaction unusable (one probe statement)."""
+    try:
+        await session.execute(text("SELECT 1"))
+    except DBAPIError:
+        return True
+    return False
 
 
 class BatchRefused(Exception):
@@ -90,7 +100,7 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
         self,
         request: Request | WebSocket,
         context: Context | UnsetType = UNSET,
-        root_value: None | UnsetType = UNSET,
+        root_value: UnsetType | None = UNSET,
     ) -> Response | WebSocket:
         try:
             return await super().run(request, context, root_value)  # type: ignore[arg-type]
@@ -103,7 +113,7 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
                 status_code=400,
             )
 
-    async def execute_operation(  # noqa: PLR0917
+    async def execute_operation(
         self,
         request: Request,
         request_adapter: Any,
@@ -138,14 +148,11 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
         """Keep what the operation wrote, unless a database error of a query resolver (outside
         any mutation's savepoint) aborted the transaction: then undo that operation alone and
         report it as failed (its errors are already masked), so the rest of the batch stands."""
-        try:
-            await savepoint.commit()
-        except SQLAlchemyError:
-            if not result.errors:
-                raise
+        if result.errors and await transaction_aborted(context.session):
             await savepoint.rollback()
             context.forget_loaded()
             return ExecutionResult(data=None, errors=result.errors, extensions=result.extensions)
+        await savepoint.commit()
         return result
 
 

@@ -139,7 +139,7 @@ edges AS (
     JOIN obj p ON p.id = a.parent_objective_id AND p.ch_on
     WHERE a.org_id = $1 AND a.weight > 0
 ),
-p0 AS (
+p0 AS MATERIALIZED (
     SELECT o.id, CASE WHEN o.kr_on AND o.w > 0 THEN o.wp / o.w END AS p FROM obj o
 ),
 {levels},
@@ -155,7 +155,7 @@ ostat AS (
 )"""
 
 _LEVEL = """
-p{k} AS (
+p{k} AS MATERIALIZED (
     SELECT o.id,
            (CASE WHEN o.kr_on THEN o.wp ELSE 0 END + coalesce(ch.sp, 0))
            / nullif(CASE WHEN o.kr_on THEN o.w ELSE 0 END + coalesce(ch.sw, 0), 0) AS p

@@ -53,9 +53,7 @@ class OrganizationMutations:
 
         async def change(session: AsyncSession) -> OrganizationModel:
             fields = set_fields(input, "name", "on_track_ratio", "at_risk_ratio")
-            return await service.update_organization(
-                session, org_id, OrganizationUpdate(**fields)
-            )
+            return await service.update_organization(session, org_id, OrganizationUpdate(**fields))
 
         result = await mutate(info, change)
         if isinstance(result, Refused):

@@ -4,7 +4,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
-from service.events import outbox
+from service.events import outbox, status
 from service.models import Organization
 from service.organizations import repository
 from service.organizations.schemas import OrganizationUpdate, StatusThresholds
@@ -79,7 +79,8 @@ async def update_organization(
     """Rename the organization or change its status thresholds; only given fields change.
 
     Statuses are computed on read from `organizations.settings`, so new thresholds apply to
-    every status asked for afterwards (no stored status to rewrite).
+    every status asked for afterwards (no stored status to rewrite); a change of thresholds
+    emits `key_result.status_changed` for every active key result whose status it moves.
     """
     org = await repository.get(session, org_id, for_update=True)
     if org is None:
@@ -90,10 +91,20 @@ async def update_organization(
         if data.name is None:
             raise Invalid("name cannot be empty", field="name", code=ErrorCode.REQUIRED)
         name = clean_name(data.name)
-    updated = _updated_thresholds(thresholds(org), data)
+    current = thresholds(org)
+    updated = _updated_thresholds(current, data)
+    if name == org.name and updated == current:
+        return org  # nothing changes: nothing written, nothing emitted
+    # New thresholds move statuses: announce each key result whose status they change.
+    before = (
+        await status.snapshot(session, org_id, await status.active_key_results(session, org_id))
+        if updated != current
+        else {}
+    )
     org.name = name
     # A new dict: JSONB columns do not track in-place changes; other settings keys are kept.
     org.settings = {**(org.settings or {}), **updated.model_dump()}
     await session.flush()
     await outbox.emit(session, org_id, "organization.updated", org.id, organization_payload(org))
+    await status.announce_changes(session, org_id, before)
     return org

@@ -20,6 +20,8 @@ from service.key_results.schemas import KeyResultUpdate
 from service.models import Cycle, Event, KeyResult, Organization
 from service.objectives import service as objectives
 from service.objectives.schemas import ObjectiveUpdate
+from service.organizations.schemas import OrganizationUpdate
+from service.organizations.service import update_organization
 from service.points.service import ingest
 from service.rollups.service import key_result_rollups
 from tests import factories
@@ -29,9 +31,7 @@ STATUS_CHANGED = "key_result.status_changed"
 TODAY = datetime.now(UTC).date()
 
 
-async def running_cycle(
-    session: AsyncSession, org: Organization, *, days_left: int = 50
-) -> Cycle:
+async def running_cycle(session: AsyncSession, org: Organization, *, days_left: int = 50) -> Cycle:
     """A cycle 50 days in: expected progress about 0.5 (0.9 with `days_left=5`)."""
     return await factories.create_cycle(
         session,
@@ -403,6 +403,31 @@ async def test_moving_an_objective_to_another_cycle_announces_its_key_results(
     # then only the move is announced: from behind to on track
     assert retitled == []
     assert await status_changes(session, org) == [(key_result.id, "off_track", "on_track")]
+
+
+async def test_new_thresholds_announce_the_key_results_whose_status_they_move(
+    session: AsyncSession,
+) -> None:
+    # given a key result at about 0.6 of its pace (at risk), one on pace, one archived
+    org = await factories.create_org(session)
+    cycle = await running_cycle(session, org)
+    behind = await new_key_result(session, org, cycle)
+    await factories.create_check_in(session, behind, value=30.0)
+    on_pace = await new_key_result(session, org, cycle)
+    await factories.create_check_in(session, on_pace, value=50.0)
+    archived = await new_key_result(session, org, cycle, state="archived")
+    await factories.create_check_in(session, archived, value=30.0)
+
+    # when the organization is renamed, thresholds are refused, then on-track drops to 0.5
+    await update_organization(session, org.id, OrganizationUpdate(name="Renamed"))
+    with pytest.raises(DomainError):
+        await update_organization(session, org.id, OrganizationUpdate(at_risk_ratio=0.9))
+    unmoved = await status_changes(session, org)
+    await update_organization(session, org.id, OrganizationUpdate(on_track_ratio=0.5))
+
+    # then only the active key result the new ratio moves is announced
+    assert unmoved == []
+    assert await status_changes(session, org) == [(behind.id, "at_risk", "on_track")]
 
 
 # Ingestion -------------------------------------------------------------------------------------

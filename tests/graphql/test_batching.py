@@ -128,8 +128,10 @@ async def test_every_per_operation_limit_applies_to_each_operation_of_a_batch(
     client: httpx.AsyncClient, admin_key: str, session: AsyncSession, org: Organization
 ) -> None:
     # given one operation over each per-operation limit, each a write, and one fine read
-    aliases = " ".join(f'a{index}: personCreate(input: {{name: "A{index}"}}) {{ person {{ id }} }}'
-                       for index in range(16))
+    aliases = " ".join(
+        f'a{index}: personCreate(input: {{name: "A{index}"}}) {{ person {{ id }} }}'
+        for index in range(16)
+    )
     tokens = " ".join(["id"] * 2000)
 
     # when they are sent as one batch
@@ -159,9 +161,7 @@ async def test_scopes_are_checked_for_each_operation_of_a_batch(
     reader = await factories.create_api_key(session, org, ("read",))
 
     # when it batches a read and a write
-    results = await batch(
-        client, reader, "{ organization { name } }", person_create("Not allowed")
-    )
+    results = await batch(client, reader, "{ organization { name } }", person_create("Not allowed"))
 
     # then the read answers and the write is FORBIDDEN
     assert results[0]["data"]["organization"]["name"] == org.name

@@ -178,18 +178,6 @@ async def test_suggestions_are_off_in_production_only() -> None:
         assert hidden.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
 
 
-async def test_a_batch_of_operations_is_refused(
-    gql: Gql, client: httpx.AsyncClient, admin_key: str
-) -> None:
-    response = await client.post(
-        "/graphql",
-        json=[{"query": "{ organization { name } }"}] * 2,
-        headers={"Authorization": f"Bearer {admin_key}"},
-    )
-
-    assert response.status_code == 400
-
-
 async def test_more_than_100_ids_in_nodes_are_refused(gql: Gql) -> None:
     ids = ", ".join(f'"id{index}"' for index in range(101))
 

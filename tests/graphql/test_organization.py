@@ -1,11 +1,13 @@
 """`organization` and `organizationUpdate`: name and the status thresholds of SPEC §3."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schema.relay import decode_id
 from service.models import Event, Organization
 from tests import factories
 from tests.graphql import steps
@@ -19,11 +21,11 @@ UPDATE = (
 READ = "{ organization { name statusThresholds { onTrackRatio atRiskRatio } } }"
 
 
-async def events_of(session: AsyncSession, org: Organization) -> list[Event]:
+async def events_of(
+    session: AsyncSession, org: Organization, type: str = "organization.updated"
+) -> list[Event]:
     result = await session.execute(
-        select(Event)
-        .where(Event.org_id == org.id, Event.type == "organization.updated")
-        .order_by(Event.seq)
+        select(Event).where(Event.org_id == org.id, Event.type == type).order_by(Event.seq)
     )
     return list(result.scalars())
 
@@ -170,3 +172,37 @@ async def test_an_update_changes_only_the_callers_organization(
         "name": other_org.name,
         "statusThresholds": {"onTrackRatio": 0.7, "atRiskRatio": 0.4},
     }
+
+
+async def test_a_change_of_thresholds_announces_the_key_results_whose_status_moves(
+    gql: Gql, session: AsyncSession, org: Organization
+) -> None:
+    # given a cycle half-way through today and two key results, at 30% and at 100%
+    today = datetime.now(UTC).date()
+    cycle = await steps.cycle(
+        gql,
+        startsOn=(today - timedelta(days=100)).isoformat(),
+        endsOn=(today + timedelta(days=99)).isoformat(),
+    )
+    objective = await steps.objective(gql, cycle, await steps.team(gql))
+    behind = await steps.key_result(gql, objective)
+    done = await steps.key_result(gql, objective, title="Already there")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    await steps.check_in(gql, behind, value=30, observedAt=yesterday)
+    await steps.check_in(gql, done, value=100, observedAt=yesterday)
+    announced_before = len(await events_of(session, org, "key_result.status_changed"))
+
+    # when a rename changes no status, then the on-track ratio drops to 0.5
+    await update(gql, name="Renamed")
+    await update(gql, name="Renamed", onTrackRatio=0.7)  # no change at all
+    after_rename = await events_of(session, org, "key_result.status_changed")
+    await update(gql, onTrackRatio=0.5)
+
+    # then only the key result at about 0.6 of its pace is announced, at risk to on track
+    assert len(after_rename) == announced_before
+    [event] = (await events_of(session, org, "key_result.status_changed"))[announced_before:]
+    assert event.subject_id == decode_id(behind, "KeyResult")
+    assert (event.payload["before"], event.payload["after"]) == ("at_risk", "on_track")
+    assert event.payload["cause"] == "write"
+    # and the two updates that changed something were each announced once
+    assert len(await events_of(session, org)) == 2
