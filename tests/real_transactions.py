@@ -48,5 +48,8 @@ async def wait_for_lock_waiters(
         for _ in range(1000):
             if (task is not None and task.done()) or (await conn.scalar(query) or 0) >= count:
                 return
+            # pg_stat_activity is read once per transaction: end it, or every later poll
+            # sees the first one's snapshot (and misses a waiter that arrived after it).
+            await conn.rollback()
             await asyncio.sleep(0.01)
     raise AssertionError(f"no transaction was seen waiting for a lock (wanted {count})")
