@@ -41,6 +41,7 @@ from strawberry.extensions import (
 )
 
 from schema.errors import ApiError, ErrorCodes, error_code
+from schema.input_guard import RefuseUnstorableText
 from schema.pagination import DEFAULT_PAGE_SIZE
 from service.errors import DomainError
 from service.models import Scope
@@ -85,6 +86,7 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(rules),
         lambda: RequestLimits(settings=settings),
+        RefuseUnstorableText,
         lambda: ErrorShaping(hide_suggestions=settings.is_production),
     ]
 

@@ -13,6 +13,7 @@ from service import health, observability, problems
 from service.auth.usage import KeyUsage
 from service.db import create_engine, create_sessionmaker
 from service.events.live import live_events
+from service.input_guard import UnstorableTextMiddleware
 from service.metrics import endpoints as metrics_endpoints
 from service.points import endpoints as points_endpoints
 from service.ratelimit import RequestSizeLimitMiddleware, TokenBuckets
@@ -63,6 +64,8 @@ def create_app(
     app.state.sessions = sessionmaker
     app.state.key_usage = key_usage
     app.state.rate_limiter = TokenBuckets.from_settings(settings)
+    # Innermost of the two: bodies it buffers were already capped by the size limit.
+    app.add_middleware(UnstorableTextMiddleware)  # NUL / lone surrogates under /v1: 422
     app.add_middleware(RequestSizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     observability.install(app, engine)  # /metrics and the request metrics middleware
     app.add_middleware(RequestLogMiddleware)

@@ -10,6 +10,15 @@ from service.rollups.types import STATUS_ORDER, Delivery, ScoreBand, Status
 DEFAULT_ON_TRACK_RATIO = 0.7
 DEFAULT_AT_RISK_RATIO = 0.4
 COUNTING_OBJECTIVE_STATES = frozenset({"active", "closed"})
+# Progress and pace ratios are compared with band edges and thresholds after rounding to
+# this many decimals, so 0.39999999999999997 (float noise of an exact 0.4) lands in the
+# band and status a person computing by hand expects.
+COMPARISON_DECIMALS = 9
+
+
+def comparable(value: float) -> float:
+    """`value` rounded for comparison with a band edge, threshold or 1 (the one place)."""
+    return round(value, COMPARISON_DECIMALS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +84,11 @@ def key_result_score(
 
 
 def pace_status(progress: float, expected: float, thresholds: Thresholds) -> Status:
-    if progress >= 1:
+    if comparable(progress) >= 1:
         return Status.done
     if expected == 0:
         return Status.on_track
-    ratio = progress / expected
+    ratio = comparable(progress / expected)
     if ratio >= thresholds.on_track_ratio:
         return Status.on_track
     if ratio >= thresholds.at_risk_ratio:
@@ -123,6 +132,7 @@ def weighted_mean(items: Iterable[tuple[float, float | None]]) -> float | None:
 
 def score_band(progress: float) -> ScoreBand:
     """0 ≤ p < 0.4 → 0.0-0.3; 0.4 ≤ p < 0.7 → 0.4-0.6; p ≥ 0.7 → 0.7-1.0."""
+    progress = comparable(progress)
     if progress >= 0.7:
         return ScoreBand.high
     if progress >= 0.4:

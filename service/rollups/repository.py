@@ -39,7 +39,7 @@ class LoadedObjective:
     without_parent: bool
 
 
-_SUBTREE = f"""
+_SCOPE = f"""
 WITH RECURSIVE scope(id) AS (
     SELECT o.id FROM objectives o WHERE o.org_id = :org AND ({{seed}})
     UNION
@@ -49,6 +49,12 @@ WITH RECURSIVE scope(id) AS (
     JOIN objectives c ON c.org_id = :org AND c.id = a.child_objective_id
     WHERE c.state IN {COUNTING}
 )
+"""
+
+# A whole cycle: hash joins over the organization's objectives are the cheapest plan.
+_SUBTREE_WIDE = (
+    _SCOPE
+    + f"""
 SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
        cy.starts_on, cy.ends_on,
        NOT EXISTS (
@@ -59,6 +65,27 @@ SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
 FROM scope JOIN objectives o ON o.org_id = :org AND o.id = scope.id
 JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
 """
+)
+
+# A subtree of some objectives: the planner cannot estimate a recursive CTE's size (it
+# guesses ~1,000 rows and hashes every objective and alignment of the organization, 10 ms at
+# 10,000 objectives even for a leaf), so fetch each reached objective by primary key
+# (`OFFSET 0` keeps the lateral a per-row index lookup). `without_parent` is only read by
+# cycle roll-ups, which use `_SUBTREE_WIDE`.
+_SUBTREE_NARROW = (
+    _SCOPE
+    + """
+SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
+       o.starts_on, o.ends_on, false AS without_parent
+FROM scope CROSS JOIN LATERAL (
+    SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
+           cy.starts_on, cy.ends_on
+    FROM objectives o JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
+    WHERE o.org_id = :org AND o.id = scope.id
+    OFFSET 0
+) o
+"""
+)
 
 SEED_IDS = "o.id = ANY(:ids)"
 SEED_CYCLE = f"o.cycle_id = :cycle AND o.state IN {COUNTING}"
@@ -69,7 +96,8 @@ async def objective_subtree(
     session: AsyncSession, org_id: uuid.UUID, seed: str, params: dict[str, Any]
 ) -> list[LoadedObjective]:
     """Seed objectives and every counting objective aligned under them, at any depth."""
-    statement = text(_SUBTREE.format(seed=seed))
+    template = _SUBTREE_WIDE if seed == SEED_CYCLE else _SUBTREE_NARROW
+    statement = text(template.format(seed=seed))
     if "ids" in params:
         statement = statement.bindparams(bindparam("ids", type_=UUIDS))
     if "teams" in params:

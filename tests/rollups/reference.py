@@ -136,11 +136,12 @@ def expected(cycle: Cycle, t: datetime) -> float:
 def pace_status(org: Org, p: float, e: float) -> str:
     on_track = org.settings.get("on_track_ratio", 0.7)
     at_risk = org.settings.get("at_risk_ratio", 0.4)
-    if p >= 1:
+    # SPEC numbers compared at 9 decimals, so float noise (0.39999999999999997) is 0.4.
+    if round(p, 9) >= 1:
         return "done"
     if e == 0:
         return "on_track"
-    r = p / e
+    r = round(p / e, 9)
     if r >= on_track:
         return "on_track"
     if r >= at_risk:
@@ -349,7 +350,10 @@ def supported_key_results(org: Org, objective: Objective) -> set[uuid.UUID]:
 def delivery(
     org: Org, key_result_ids: set[uuid.UUID], t: datetime
 ) -> tuple[int, int, int, int, float | None]:
-    """(committed, delivered, open, overdue, on-time rate) of commitments on the key results."""
+    """(committed, delivered, open, overdue, on-time rate) of commitments on the key results.
+
+    Dates ("t's date", "done on or before due_on") are UTC dates, whatever t's offset.
+    """
     committed = delivered = open_ = overdue = on_time = 0
     for c in org.commitments:
         if not key_result_ids & set(c.key_result_ids):
@@ -362,10 +366,10 @@ def delivery(
         if done:
             assert c.done_at is not None
             delivered += 1
-            on_time += c.done_at.date() <= c.due_on
+            on_time += c.done_at.astimezone(UTC).date() <= c.due_on
         else:
             open_ += 1
-            overdue += c.due_on < t.date()
+            overdue += c.due_on < t.astimezone(UTC).date()
     return committed, delivered, open_, overdue, (on_time / delivered if delivered else None)
 
 
@@ -428,6 +432,7 @@ def group_progress(org: Org, objectives: list[Objective], t: datetime) -> float 
 
 
 def band(p: float) -> str:
+    p = round(p, 9)
     if p >= 0.7:
         return "0.7-1.0"
     if p >= 0.4:

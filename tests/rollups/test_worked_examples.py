@@ -571,3 +571,40 @@ async def test_history_rejects_an_end_before_its_start(session: AsyncSession) ->
         await objective_history(
             session, org.id, objective.id, start=HALF, end=START, interval=Interval.day
         )
+
+
+@pytest.mark.parametrize(
+    ("start_value", "value", "target_value", "band", "status"),
+    [
+        (0.3, 0.7, 1.3, ScoreBand.mid, Status.at_risk),  # (0.7-0.3)/1.0 = 0.39999999999999997
+        (1.2, 1.9, 2.2, ScoreBand.high, Status.on_track),  # 0.7/1.0 = 0.6999999999999998
+    ],
+)
+async def test_float_noise_on_a_band_edge_counts_as_the_edge(
+    session: AsyncSession,
+    start_value: float,
+    value: float,
+    target_value: float,
+    band: ScoreBand,
+    status: Status,
+) -> None:
+    # given a key result whose progress is exactly on a band edge by hand, a hair under it
+    # in floating point, read at the cycle's end (e = 1, so the ratio is the progress)
+    org = await factories.create_org(session)
+    cycle = await factories.create_cycle(session, org)
+    objective = await factories.create_objective(session, org, cycle)
+    kr = await factories.create_key_result(
+        session, objective, start_value=start_value, target_value=target_value
+    )
+    await factories.create_check_in(session, kr, START, value=value)
+
+    # when
+    rollup = await key_result_rollup(session, org.id, kr.id, as_of=END)
+    cycle_numbers = await cycle_rollup(session, org.id, cycle.id, as_of=END)
+
+    # then the edge belongs to the upper band and status
+    assert rollup.progress < (0.4 if band is ScoreBand.mid else 0.7)  # the noise is there
+    assert rollup.status is status
+    assert cycle_numbers.key_results_by_band[band] == 1
+    assert cycle_numbers.objectives_by_band[band] == 1
+    assert cycle_numbers.key_results_by_status[status] == 1

@@ -1,0 +1,298 @@
+"""Every REST route under /v1, tried with hostile input: an RFC 9457 problem, nothing written.
+
+Routes are enumerated from the application, so a new route is swept without touching this
+file; one that takes a body needs a plausible body in `BODIES` (the sweep fails until it has).
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.app import create_app
+from service.models import Base, Organization
+from service.settings import Settings
+from tests import factories
+
+METRIC_KEY = "hostile_metric"
+TS = "2027-01-04T00:00:00Z"
+POINT = {"metric": METRIC_KEY, "ts": TS, "value": 1, "dimensions": {"region": "eu"}}
+# A plausible body for each route that takes one, by operation id (the sweep varies it).
+BODIES: dict[str, dict[str, Any]] = {
+    "metric_put": {"name": "Hostile metric", "description": "d", "unit": "teams"},
+    "points_ingest": {"points": [POINT]},
+    "metric_points_ingest": {"points": [POINT]},
+}
+CSV_BODIES = {
+    "points_ingest": f"metric,ts,value,dim.region\n{METRIC_KEY},{TS},1,eu\n",
+    "metric_points_ingest": f"ts,value,dim.region\n{TS},1,eu\n",
+}
+PATH_VALUES = {"key": METRIC_KEY}
+QUERY_VALUES = {"from": "2027-01-01T00:00:00Z", "to": "2027-02-01T00:00:00Z"}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    operation: str
+    path_params: tuple[str, ...]
+    query_params: tuple[str, ...]
+
+
+def v1_routes() -> list[Route]:
+    """Every operation under /v1, read from the app's own OpenAPI document."""
+    app = create_app(Settings(database_url="postgresql://unused@localhost/unused"))
+    found = []
+    for path, operations in app.openapi()["paths"].items():
+        if not path.startswith("/v1"):
+            continue
+        for method, operation in operations.items():
+            parameters = operation.get("parameters", [])
+            found.append(
+                Route(
+                    method.upper(),
+                    path,
+                    operation["operationId"],
+                    tuple(p["name"] for p in parameters if p["in"] == "path"),
+                    tuple(p["name"] for p in parameters if p["in"] == "query"),
+                )
+            )
+    return found
+
+
+ROUTES = v1_routes()
+
+
+def takes_body(method: str) -> bool:
+    return method in ("POST", "PUT", "PATCH")
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    operation: str
+    name: str
+    path_values: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    content_type: str = "application/json"
+    status: int | None = None  # when a specific status is expected
+    code: str | None = None  # an `errors[].code` expected
+
+    @property
+    def id(self) -> str:
+        return f"{self.method}-{self.operation}-{self.name}"
+
+
+def _wrong(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "not a boolean"
+    if isinstance(value, int | float):
+        return "not a number"
+    if isinstance(value, str):
+        return {"not": "a string"}
+    if isinstance(value, list):
+        return "not a list"
+    return ["not an object"]
+
+
+def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Paths of every scalar (and every dict key, as a path ending in the key) in `value`."""
+    if isinstance(value, dict):
+        found: list[tuple[str | int, ...]] = []
+        for key, item in value.items():
+            found += _leaves(item, (*path, key))
+        return found
+    if isinstance(value, list):
+        return [leaf for n, item in enumerate(value) for leaf in _leaves(item, (*path, n))]
+    return [path]
+
+
+def _replace(document: Any, path: tuple[str | int, ...], value: Any) -> Any:
+    copied = json.loads(json.dumps(document))
+    target = copied
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return copied
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def _json(document: Any) -> bytes:
+    return json.dumps(document).encode()
+
+
+def cases() -> list[Case]:
+    found: list[Case] = []
+    for route in ROUTES:
+        method, path, operation, params = route.method, route.path, route.operation, route.path_params
+        values = {name: PATH_VALUES.get(name, "x") for name in params}
+        base = {"method": method, "path": path, "operation": operation}
+        body = BODIES.get(operation) if takes_body(method) else None
+        content = _json(body) if body is not None else None
+
+        def case(name: str, **given: Any) -> Case:
+            given.setdefault("content", content)
+            given.setdefault("path_values", values)
+            return Case(**base, name=name, **given)  # type: ignore[arg-type]
+
+        for name in params:
+            found.append(
+                case(f"nul-path-{name}", path_values={**values, name: "a\x00b"}, status=422)
+            )
+            found.append(case(f"overlong-path-{name}", path_values={**values, name: "k" * 5000}))
+        found.append(case("nul-unknown-query", query={"x": "a\x00b"}, status=422))
+        for query_name in route.query_params:
+            found.append(
+                case(f"nul-query-{query_name}", query={query_name: "a\x00b"}, status=422)
+            )
+            found.append(case(f"wrong-query-{query_name}", query={query_name: "[]{}\x7f"}))
+        if not takes_body(method):
+            continue
+        assert body is not None, f"add a plausible body for {operation} to BODIES"
+        found += [
+            case("wrong-content-type", content=b"hello", content_type="text/plain"),
+            case("malformed-json", content=b'{"points": [', status=422),
+            case("empty-body", content=b""),
+            case("wrong-top-level-type", content=b"[1, 2]", status=422),
+            case("missing-fields", content=b"{}", status=422),
+            case("huge-body", content=b" " * (11 * 1024 * 1024), status=413),
+            case("deeply-nested", content=b"[" * 100_000 + b"]" * 100_000),
+            case("nan-token", content=content.replace(b"1", b"NaN", 1) if content else b""),
+            case("non-utf8", content=b'{"name": "\xff\xfe"}'),
+        ]
+        for leaf in _leaves(body):
+            dotted = _dotted(leaf)
+            value: Any = body
+            for part in leaf:
+                value = value[part]
+            found.append(case(f"wrong-type-{dotted}", content=_json(_replace(body, leaf, _wrong(value)))))
+            if isinstance(value, str):
+                found += [
+                    case(
+                        f"nul-{dotted}",
+                        content=_json(_replace(body, leaf, "a\x00b")),
+                        status=422,
+                        code="INVALID_CHARACTER",
+                    ),
+                    case(
+                        f"surrogate-{dotted}",
+                        content=_json(_replace(body, leaf, "__S__")).replace(b"__S__", b"\\ud800"),
+                        status=422,
+                        code="INVALID_CHARACTER",
+                    ),
+                    case(f"huge-{dotted}", content=_json(_replace(body, leaf, "x" * 1_000_000))),
+                    case(f"overlong-{dotted}", content=_json(_replace(body, leaf, "k" * 300))),
+                ]
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                for name, number in (("max", 1e308), ("huge-int", 10**400), ("negative", -1e308)):
+                    found.append(
+                        case(f"{name}-{dotted}", content=_json(_replace(body, leaf, number)))
+                    )
+            if leaf[-2:-1] == ("dimensions",):
+                bad_name = _replace(body, leaf[:-1], {"a\x00b": "eu"})
+                found.append(
+                    case(
+                        f"nul-name-{dotted}",
+                        content=_json(bad_name),
+                        status=422,
+                        code="INVALID_CHARACTER",
+                    )
+                )
+        csv_body = CSV_BODIES.get(operation)
+        if csv_body is not None:
+            text = csv_body.encode()
+            found += [
+                case("csv-nul", content=text.replace(b"eu", b"e\x00u"), content_type="text/csv",
+                     status=422, code="INVALID_CHARACTER"),
+                case("csv-non-utf8", content=text.replace(b"eu", b"\xff\xfe"),
+                     content_type="text/csv", status=422),
+                case("csv-overlong-dimension", content=text.replace(b"eu", b"e" * 5000),
+                     content_type="text/csv", status=422),
+                case("csv-overlong-metric", content=text.replace(METRIC_KEY.encode(), b"m" * 5000),
+                     content_type="text/csv", status=422),
+                case("ndjson-nul", content=_json(_replace(POINT, ("dimensions", "region"), "a\x00b")),
+                     content_type="application/x-ndjson", status=422, code="INVALID_CHARACTER"),
+                case("ndjson-malformed", content=b'{"metric": \n',
+                     content_type="application/x-ndjson", status=422),
+            ]
+    return found
+
+
+CASES = cases()
+
+
+@pytest.fixture
+async def org(session: AsyncSession) -> Organization:
+    org = await factories.create_org(session)
+    await factories.create_metric(session, org, key=METRIC_KEY)
+    return org
+
+
+@pytest.fixture
+async def key(session: AsyncSession, org: Organization) -> str:
+    return await factories.create_api_key(session, org, ("admin", "read", "write", "ingest"))
+
+
+async def snapshot(session: AsyncSession) -> dict[str, int]:
+    counts = {}
+    for table in Base.metadata.sorted_tables:
+        result = await session.execute(select(func.count()).select_from(table))
+        counts[table.name] = int(result.scalar_one())
+    return counts
+
+
+def url(case: Case) -> str:
+    path = case.path
+    for name, value in case.path_values.items():
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path + (f"?{urlencode(case.query)}" if case.query else "")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+async def test_hostile_input_gets_a_problem_and_writes_nothing(
+    case: Case, client: httpx.AsyncClient, session: AsyncSession, key: str
+) -> None:
+    # given
+    before = await snapshot(session)
+
+    # when
+    response = await client.request(
+        case.method,
+        url(case),
+        content=case.content,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": case.content_type},
+    )
+
+    # then an RFC 9457 problem with a 4xx status
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:2000])
+    assert response.headers["content-type"] == "application/problem+json", response.text[:500]
+    problem = response.json()
+    assert problem["status"] == response.status_code
+    assert problem["type"].startswith("urn:lodestar:problem:")
+    assert problem["detail"]
+    if case.status is not None:
+        assert response.status_code == case.status, problem
+    if case.code is not None:
+        assert case.code in {error["code"] for error in problem["errors"]}, problem
+    # and nothing was written
+    assert await snapshot(session) == before
+
+
+async def test_every_v1_route_is_swept() -> None:
+    # then each route has cases, and each body-taking one has NUL cases
+    swept = {(case.method, case.path) for case in CASES}
+    with_nul = {(c.method, c.path) for c in CASES if c.name.startswith("nul-") and c.code}
+    assert len(ROUTES) >= 6
+    assert swept == {(route.method, route.path) for route in ROUTES}
+    assert with_nul == {(route.method, route.path) for route in ROUTES if takes_body(route.method)}
