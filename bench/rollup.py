@@ -330,7 +330,8 @@ async def load(url: str, scale: float, seed: int) -> dict[str, Any]:
     return info
 
 
-# The floor: one statement, same numbers, exploiting the known depth (4 levels).
+# The floor: one statement, same numbers, exploiting the known depth (4 levels). Progress and
+# ratios meet band edges and thresholds rounded to 9 decimals, like `formulas.comparable`.
 HAND_SQL = """
 WITH params AS (
     SELECT CAST(:org AS uuid) AS org, CAST(:cycle AS uuid) AS cycle, CAST(:t AS timestamptz) AS t,
@@ -385,8 +386,8 @@ kr_scores AS (
            CASE WHEN c.c IS NULL THEN 'no_data'
                 WHEN c.measure <> 'milestone' AND c.direction IN ('at_least', 'at_most')
                      THEN CASE WHEN s.p >= 1 THEN 'on_track' ELSE 'off_track' END
-                WHEN s.p >= 1 THEN 'done' WHEN e.e = 0 THEN 'on_track'
-                WHEN s.p / e.e >= 0.7 THEN 'on_track' WHEN s.p / e.e >= 0.4 THEN 'at_risk'
+                WHEN round(s.p::numeric, 9) >= 1 THEN 'done' WHEN e.e = 0 THEN 'on_track'
+                WHEN round((s.p / e.e)::numeric, 9) >= 0.7 THEN 'on_track' WHEN round((s.p / e.e)::numeric, 9) >= 0.4 THEN 'at_risk'
                 ELSE 'off_track' END AS status
     FROM current c CROSS JOIN e
     CROSS JOIN LATERAL (SELECT CASE
@@ -445,9 +446,9 @@ p0 AS (SELECT l.id, CASE WHEN l.rollup_mode IN ('key_results') OR (l.rollup_mode
        FROM level l JOIN p3 ON p3.id = l.id
        LEFT JOIN (SELECT e.parent, sum(e.weight * c.p) AS wp, sum(e.weight) AS w FROM edges e JOIN p1 c ON c.id = e.child
                   WHERE c.p IS NOT NULL GROUP BY e.parent) ch ON ch.parent = l.id),
-final AS (SELECT p0.id, p0.p, CASE WHEN p0.p IS NULL THEN 'no_data' WHEN p0.p >= 1 THEN 'done'
-                 WHEN e.e = 0 THEN 'on_track' WHEN p0.p / e.e >= 0.7 THEN 'on_track'
-                 WHEN p0.p / e.e >= 0.4 THEN 'at_risk' ELSE 'off_track' END AS status
+final AS (SELECT p0.id, p0.p, CASE WHEN p0.p IS NULL THEN 'no_data' WHEN round(p0.p::numeric, 9) >= 1 THEN 'done'
+                 WHEN e.e = 0 THEN 'on_track' WHEN round((p0.p / e.e)::numeric, 9) >= 0.7 THEN 'on_track'
+                 WHEN round((p0.p / e.e)::numeric, 9) >= 0.4 THEN 'at_risk' ELSE 'off_track' END AS status
           FROM p0 CROSS JOIN e),
 delivery AS (
     SELECT count(*) FILTER (WHERE st <> 'dropped') AS committed,
@@ -469,9 +470,9 @@ SELECT
     (SELECT avg(f.p) FROM final f JOIN depth d ON d.id = f.id WHERE f.p IS NOT NULL) AS progress,
     (SELECT json_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM final GROUP BY status) x) AS objectives_by_status,
     (SELECT json_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM kr_scores GROUP BY status) x) AS key_results_by_status,
-    (SELECT json_object_agg(b, n) FROM (SELECT CASE WHEN p >= 0.7 THEN '0.7-1.0' WHEN p >= 0.4 THEN '0.4-0.6' ELSE '0.0-0.3' END AS b, count(*) AS n
+    (SELECT json_object_agg(b, n) FROM (SELECT CASE WHEN round(p::numeric, 9) >= 0.7 THEN '0.7-1.0' WHEN round(p::numeric, 9) >= 0.4 THEN '0.4-0.6' ELSE '0.0-0.3' END AS b, count(*) AS n
         FROM final WHERE p IS NOT NULL GROUP BY 1) x) AS objectives_by_band,
-    (SELECT json_object_agg(b, n) FROM (SELECT CASE WHEN p >= 0.7 THEN '0.7-1.0' WHEN p >= 0.4 THEN '0.4-0.6' ELSE '0.0-0.3' END AS b, count(*) AS n
+    (SELECT json_object_agg(b, n) FROM (SELECT CASE WHEN round(p::numeric, 9) >= 0.7 THEN '0.7-1.0' WHEN round(p::numeric, 9) >= 0.4 THEN '0.4-0.6' ELSE '0.0-0.3' END AS b, count(*) AS n
         FROM kr_scores WHERE status <> 'no_data' GROUP BY 1) x) AS key_results_by_band,
     (SELECT row_to_json(delivery) FROM delivery) AS delivery
 """

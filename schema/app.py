@@ -8,6 +8,7 @@ budget is for the whole request. A batch over `graphql_max_batch` operations is 
 a whole, before anything runs, with a coded JSON error.
 """
 
+import json
 from typing import Any
 
 from fastapi import Request, WebSocket
@@ -70,6 +71,13 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
     def __init__(self, settings: Settings, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A body nested past Python's recursion limit is malformed JSON (a 400), not a crash."""
+        try:
+            return super().decode_json(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(development_key(self.settings)))

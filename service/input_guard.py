@@ -7,13 +7,15 @@ found is answered with a 422 problem whose `errors` name each offending value (`
 the point in a batch, `field`, code `INVALID_CHARACTER`); nothing runs, nothing is written.
 
 The body is buffered here (it sits inside `RequestSizeLimitMiddleware`, so at most
-`max_request_bytes`) and replayed to the route. Only a body holding a `\\u` escape (JSON) or
-a NUL byte (CSV) is decoded a second time, so clean batches pay one substring search.
+`max_request_bytes`) and replayed to the route. Only a body holding a `\\u0000` or surrogate
+escape (JSON, NDJSON) or a NUL byte (CSV) is decoded a second time, so clean batches pay one
+regular-expression scan.
 """
 
 import csv
 import io
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,8 +24,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.problems import problem
 from service.unstorable_text import CODE, Path, shown, unstorable_reason, unstorable_strings
 
-PREFIXES = ("/v1/", "/v1")
+PREFIXES = ("/v1",)
 MAX_REPORTED = 100
+# `\u0000` or a surrogate escape (`\ud800`..`\udfff`); valid pairs (emoji) match too and are
+# then found fine by the full decode, which only such bodies pay.
+SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})")
 
 
 def _entry(field: str, reason: str, index: int | None = None) -> dict[str, Any]:
@@ -46,32 +51,32 @@ def _json_entry(path: Path, reason: str, index: int | None = None) -> dict[str, 
 def _content_type(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            return value.decode("latin-1").split(";")[0].strip().lower()
+            return str(value.decode("latin-1")).split(";")[0].strip().lower()
     return ""
 
 
 def _json_faults(body: bytes) -> list[dict[str, Any]]:
-    if b"\\u" not in body:  # JSON strings hold NUL or surrogates only as escapes
+    if SUSPECT_ESCAPE.search(body) is None:  # JSON holds NUL or surrogates only as escapes
         return []
     try:
         document = json.loads(body)
-    except ValueError:  # not JSON (or not UTF-8): the route explains that itself
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep: the route says so
         return []
     return [_json_entry(path, reason) for path, reason in unstorable_strings(document)]
 
 
 def _ndjson_faults(body: bytes) -> list[dict[str, Any]]:
-    if b"\\u" not in body:
+    if SUSPECT_ESCAPE.search(body) is None:
         return []
     faults = []
     index = 0
     for line in body.split(b"\n"):
         if not line.strip():
             continue
-        if b"\\u" in line:
+        if SUSPECT_ESCAPE.search(line) is not None:
             try:
                 document = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 document = None
             faults += [_json_entry(p, r, index) for p, r in unstorable_strings(document)]
         index += 1

@@ -25,8 +25,7 @@ def unstorable_reason(text: str) -> str | None:
     if found.group() == "\x00":
         return f"contains a NUL character (U+0000) at position {found.start()}"
     return (
-        f"contains a lone UTF-16 surrogate (U+{ord(found.group()):04X}) at position"
-        f" {found.start()}"
+        f"contains a lone UTF-16 surrogate (U+{ord(found.group()):04X}) at position {found.start()}"
     )
 
 

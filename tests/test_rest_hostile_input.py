@@ -5,7 +5,9 @@ file; one that takes a body needs a plausible body in `BODIES` (the sweep fails 
 """
 
 import json
+import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -24,7 +26,7 @@ TS = "2027-01-04T00:00:00Z"
 POINT = {"metric": METRIC_KEY, "ts": TS, "value": 1, "dimensions": {"region": "eu"}}
 # A plausible body for each route that takes one, by operation id (the sweep varies it).
 BODIES: dict[str, dict[str, Any]] = {
-    "metric_put": {"name": "Hostile metric", "description": "d", "unit": "teams"},
+    "metric_put": {"name": "Hostile metric", "unit": "teams", "observation_window_days": 7},
     "points_ingest": {"points": [POINT]},
     "metric_points_ingest": {"points": [POINT]},
 }
@@ -32,7 +34,10 @@ CSV_BODIES = {
     "points_ingest": f"metric,ts,value,dim.region\n{METRIC_KEY},{TS},1,eu\n",
     "metric_points_ingest": f"ts,value,dim.region\n{TS},1,eu\n",
 }
+FIRST_NUMBER = re.compile(rb"(?<=: )-?[0-9][0-9.e+-]*")
 PATH_VALUES = {"key": METRIC_KEY}
+# Just over the limit of fields that have one short enough to probe cheaply.
+OVERLONG = {"metric": 64, "region": 5000, "name": 201, "unit": 51}
 QUERY_VALUES = {"from": "2027-01-01T00:00:00Z", "to": "2027-02-01T00:00:00Z"}
 
 
@@ -132,19 +137,33 @@ def _json(document: Any) -> bytes:
     return json.dumps(document).encode()
 
 
+def _case(
+    base: dict[str, str],
+    content: bytes | None,
+    values: dict[str, str],
+    name: str,
+    **given: Any,
+) -> Case:
+    given.setdefault("content", content)
+    given.setdefault("path_values", values)
+    return Case(base["method"], base["path"], base["operation"], name, **given)
+
+
 def cases() -> list[Case]:
     found: list[Case] = []
     for route in ROUTES:
-        method, path, operation, params = route.method, route.path, route.operation, route.path_params
+        method, path, operation, params = (
+            route.method,
+            route.path,
+            route.operation,
+            route.path_params,
+        )
         values = {name: PATH_VALUES.get(name, "x") for name in params}
         base = {"method": method, "path": path, "operation": operation}
         body = BODIES.get(operation) if takes_body(method) else None
         content = _json(body) if body is not None else None
 
-        def case(name: str, **given: Any) -> Case:
-            given.setdefault("content", content)
-            given.setdefault("path_values", values)
-            return Case(**base, name=name, **given)  # type: ignore[arg-type]
+        case = partial(_case, base, content, values)
 
         for name in params:
             found.append(
@@ -153,13 +172,11 @@ def cases() -> list[Case]:
             found.append(case(f"overlong-path-{name}", path_values={**values, name: "k" * 5000}))
         found.append(case("nul-unknown-query", query={"x": "a\x00b"}, status=422))
         for query_name in route.query_params:
-            found.append(
-                case(f"nul-query-{query_name}", query={query_name: "a\x00b"}, status=422)
-            )
+            found.append(case(f"nul-query-{query_name}", query={query_name: "a\x00b"}, status=422))
             found.append(case(f"wrong-query-{query_name}", query={query_name: "[]{}\x7f"}))
         if not takes_body(method):
             continue
-        assert body is not None, f"add a plausible body for {operation} to BODIES"
+        assert body is not None and content is not None, f"add a body for {operation} to BODIES"
         found += [
             case("wrong-content-type", content=b"hello", content_type="text/plain"),
             case("malformed-json", content=b'{"points": [', status=422),
@@ -168,7 +185,7 @@ def cases() -> list[Case]:
             case("missing-fields", content=b"{}", status=422),
             case("huge-body", content=b" " * (11 * 1024 * 1024), status=413),
             case("deeply-nested", content=b"[" * 100_000 + b"]" * 100_000),
-            case("nan-token", content=content.replace(b"1", b"NaN", 1) if content else b""),
+            case("nan-token", content=FIRST_NUMBER.sub(b"NaN", content, count=1), status=422),
             case("non-utf8", content=b'{"name": "\xff\xfe"}'),
         ]
         for leaf in _leaves(body):
@@ -176,7 +193,9 @@ def cases() -> list[Case]:
             value: Any = body
             for part in leaf:
                 value = value[part]
-            found.append(case(f"wrong-type-{dotted}", content=_json(_replace(body, leaf, _wrong(value)))))
+            found.append(
+                case(f"wrong-type-{dotted}", content=_json(_replace(body, leaf, _wrong(value))))
+            )
             if isinstance(value, str):
                 found += [
                     case(
@@ -192,8 +211,10 @@ def cases() -> list[Case]:
                         code="INVALID_CHARACTER",
                     ),
                     case(f"huge-{dotted}", content=_json(_replace(body, leaf, "x" * 1_000_000))),
-                    case(f"overlong-{dotted}", content=_json(_replace(body, leaf, "k" * 300))),
                 ]
+            if isinstance(value, str) and leaf[-1] in OVERLONG:
+                overlong = _json(_replace(body, leaf, "k" * OVERLONG[str(leaf[-1])]))
+                found.append(case(f"overlong-{dotted}", content=overlong, status=422))
             if isinstance(value, int | float) and not isinstance(value, bool):
                 for name, number in (("max", 1e308), ("huge-int", 10**400), ("negative", -1e308)):
                     found.append(
@@ -213,18 +234,44 @@ def cases() -> list[Case]:
         if csv_body is not None:
             text = csv_body.encode()
             found += [
-                case("csv-nul", content=text.replace(b"eu", b"e\x00u"), content_type="text/csv",
-                     status=422, code="INVALID_CHARACTER"),
-                case("csv-non-utf8", content=text.replace(b"eu", b"\xff\xfe"),
-                     content_type="text/csv", status=422),
-                case("csv-overlong-dimension", content=text.replace(b"eu", b"e" * 5000),
-                     content_type="text/csv", status=422),
-                case("csv-overlong-metric", content=text.replace(METRIC_KEY.encode(), b"m" * 5000),
-                     content_type="text/csv", status=422),
-                case("ndjson-nul", content=_json(_replace(POINT, ("dimensions", "region"), "a\x00b")),
-                     content_type="application/x-ndjson", status=422, code="INVALID_CHARACTER"),
-                case("ndjson-malformed", content=b'{"metric": \n',
-                     content_type="application/x-ndjson", status=422),
+                case(
+                    "csv-nul",
+                    content=text.replace(b"eu", b"e\x00u"),
+                    content_type="text/csv",
+                    status=422,
+                    code="INVALID_CHARACTER",
+                ),
+                case(
+                    "csv-non-utf8",
+                    content=text.replace(b"eu", b"\xff\xfe"),
+                    content_type="text/csv",
+                    status=422,
+                ),
+                case(
+                    "csv-overlong-dimension",
+                    content=text.replace(b"eu", b"e" * 5000),
+                    content_type="text/csv",
+                    status=422,
+                ),
+                case(
+                    "csv-overlong-metric",
+                    content=text.replace(METRIC_KEY.encode(), b"m" * 5000),
+                    content_type="text/csv",
+                    status=422,
+                ),
+                case(
+                    "ndjson-nul",
+                    content=_json(_replace(POINT, ("dimensions", "region"), "a\x00b")),
+                    content_type="application/x-ndjson",
+                    status=422,
+                    code="INVALID_CHARACTER",
+                ),
+                case(
+                    "ndjson-malformed",
+                    content=b'{"metric": \n',
+                    content_type="application/x-ndjson",
+                    status=422,
+                ),
             ]
     return found
 
@@ -296,3 +343,78 @@ async def test_every_v1_route_is_swept() -> None:
     assert len(ROUTES) >= 6
     assert swept == {(route.method, route.path) for route in ROUTES}
     assert with_nul == {(route.method, route.path) for route in ROUTES if takes_body(route.method)}
+
+
+async def test_a_nul_in_a_point_names_the_point_and_its_field(
+    client: httpx.AsyncClient, session: AsyncSession, key: str
+) -> None:
+    # given a batch whose second point has a NUL in a dimension value (PostgreSQL refused it
+    # mid-transaction: a 500)
+    bad = {**POINT, "dimensions": {"region": "e\x00u"}}
+
+    # when
+    response = await client.post(
+        "/v1/points", json={"points": [POINT, bad]}, headers={"Authorization": f"Bearer {key}"}
+    )
+
+    # then
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {
+            "index": 1,
+            "field": "dimensions.region",
+            "code": "INVALID_CHARACTER",
+            "message": "`dimensions.region` contains a NUL character (U+0000) at position 1",
+        }
+    ]
+
+
+async def test_a_nul_in_a_csv_cell_names_the_row_and_column(
+    client: httpx.AsyncClient, key: str
+) -> None:
+    # when
+    response = await client.post(
+        "/v1/points",
+        content=f"metric,ts,value,dim.region\n{METRIC_KEY},{TS},1,eu\n{METRIC_KEY},{TS},2,e\x00u\n",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "text/csv"},
+    )
+
+    # then
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["index"], error["field"], error["code"]) == (1, "dim.region", "INVALID_CHARACTER")
+
+
+async def test_a_points_body_nested_past_the_recursion_limit_is_a_422_not_a_crash(
+    client: httpx.AsyncClient, session: AsyncSession, key: str
+) -> None:
+    # given JSON deeper than orjson's limit, which fell back to Python's decoder and its
+    # RecursionError (a 500)
+    before = await snapshot(session)
+
+    # when
+    response = await client.post(
+        "/v1/points",
+        content=b"[" * 100_000 + b"]" * 100_000,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+
+    # then
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "body"
+    assert await snapshot(session) == before
+
+
+async def test_a_nul_in_the_path_is_a_422_naming_the_path(
+    client: httpx.AsyncClient, key: str
+) -> None:
+    # when a metric key in the path carries a NUL (%00)
+    response = await client.get("/v1/metrics/a%00b", headers={"Authorization": f"Bearer {key}"})
+
+    # then
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0] == {
+        "field": "path",
+        "code": "INVALID_CHARACTER",
+        "message": "`path` contains a NUL character (U+0000) at position 13",
+    }

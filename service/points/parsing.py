@@ -53,7 +53,10 @@ def _loads(data: bytes) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except RecursionError:  # orjson stops at 1,024 levels; Python's decoder overflows
+            raise ValueError("nested too deeply") from None
 
 
 def parse(body: bytes, fmt: BodyFormat, *, metric_column_required: bool) -> ParsedBatch:

@@ -252,6 +252,21 @@ FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
 WHERE v.id IS NOT NULL
 """
 
+# The same rows for a large scope (a cycle: ~30,000 key results): one hash join over the
+# organization's check-ins and a sort beats one index probe per key result (measured
+# 300-370 ms against 630-980 ms at 28,934 key results and 84,000 check-ins).
+_LATEST_VALUE_CHECK_INS_WIDE = f"""
+SELECT DISTINCT ON (ci.key_result_id)
+       ci.key_result_id, ci.id, ci.observed_at, ci.recorded_at, ci.value, ci.done, ci.confidence
+FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
+JOIN check_ins ci ON {_ELIGIBLE}
+    AND CASE k.kind WHEN 'value' THEN ci.value IS NOT NULL
+                    WHEN 'done' THEN ci.done IS NOT NULL ELSE false END
+ORDER BY ci.key_result_id, ci.observed_at DESC, ci.recorded_at DESC, ci.id DESC
+"""
+# From this many key results on, `_LATEST_VALUE_CHECK_INS_WIDE`.
+WIDE_CHECK_IN_SCOPE = 5000
+
 _ALL_CHECK_INS = f"""
 SELECT ci.key_result_id, {_CHECK_IN_COLUMNS.replace("id,", "ci.id,", 1)}
 FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
@@ -279,6 +294,8 @@ async def check_ins(
         sql = _LATEST_CHECK_INS if confidence else _LATEST_VALUE_CHECK_INS
         if not confidence:
             key_results = [k for k in key_results if k[2] != "none"]
+            if len(key_results) >= WIDE_CHECK_IN_SCOPE:
+                sql = _LATEST_VALUE_CHECK_INS_WIDE
     else:
         sql = _ALL_CHECK_INS
     if not key_results:

@@ -40,6 +40,11 @@ T = TypeVar("T")
 MAX_HISTORY_BUCKETS = 1000
 
 
+def _uuid_int(value: uuid.UUID) -> int:
+    """Sort key ordering UUIDs like `UUID.__lt__` (and PostgreSQL), compared in C."""
+    return value.int
+
+
 def resolve_as_of(as_of: datetime | None) -> datetime:
     if as_of is None:
         return datetime.now(UTC)
@@ -129,9 +134,11 @@ async def _snapshot(
                 children.setdefault(parent, []).append((child, weight))
         key_results = await repository.active_key_results(session, org_id, list(objectives))
     # Items in id order: a stable breakdown, and sums in one reproducible order.
-    key_results = sorted(key_results, key=lambda kr: kr.id)
+    # Sorting by `UUID.int` orders like the UUIDs (and PostgreSQL) but compares in C, not
+    # through `UUID.__lt__` (a third of a second at 40,000 key results).
+    key_results = sorted(key_results, key=lambda kr: kr.id.int)
     for kids in children.values():
-        kids.sort()
+        kids.sort(key=lambda kid: kid[0].int)  # a child aligns once under a parent
     by_objective: dict[uuid.UUID, list[uuid.UUID]] = {}
     for kr in key_results:
         if kr.state == "active":
@@ -151,12 +158,14 @@ async def _snapshot(
     if not kr_ids:
         return snapshot
     wanted = {"manual": "value", "milestone": "done"}
+    # Each objective's cycle window, looked up once per objective rather than per key result.
+    window_of = {o: cycles[row.cycle_id] for o, row in objectives.items()}
     snapshot.add_check_ins(
         await repository.check_ins(
             session,
             org_id,
             [
-                (kr.id, snapshot.key_result_cycle(kr)[1], wanted.get(kr.measure, "none"))
+                (kr.id, window_of[kr.objective_id][1], wanted.get(kr.measure, "none"))
                 for kr in key_results
             ],
             max(instants),
@@ -167,7 +176,7 @@ async def _snapshot(
     windows: list[MetricWindowKey] = []
     for kr in key_results:
         if kr.measure == "metric" and kr.metric_id is not None:
-            cycle = snapshot.key_result_cycle(kr)
+            cycle = window_of[kr.objective_id]
             for t in instants:
                 start, end = metric_window(cycle, t)
                 if end > start:
@@ -397,11 +406,14 @@ async def _teams_at_unpaused(
     snapshot = await _snapshot(session, org_id, thresholds, loaded, instants)
     team_set = set(teams)
     owned = sorted(
-        o.row.id
-        for o in loaded
-        if o.row.cycle_id == cycle_id
-        and o.row.state in COUNTING_OBJECTIVE_STATES
-        and o.row.owner_team_id in team_set
+        (
+            o.row.id
+            for o in loaded
+            if o.row.cycle_id == cycle_id
+            and o.row.state in COUNTING_OBJECTIVE_STATES
+            and o.row.owner_team_id in team_set
+        ),
+        key=_uuid_int,
     )
     owned_set = set(owned)
     aligned_under_owned = {
@@ -477,12 +489,17 @@ async def _cycles_at_unpaused(
     )
     snapshot = await _snapshot(session, org_id, thresholds, loaded, instants)
     in_cycle = sorted(
-        o.row.id
-        for o in loaded
-        if o.row.cycle_id == cycle_id and o.row.state in COUNTING_OBJECTIVE_STATES
+        (
+            o.row.id
+            for o in loaded
+            if o.row.cycle_id == cycle_id and o.row.state in COUNTING_OBJECTIVE_STATES
+        ),
+        key=_uuid_int,
     )
     in_cycle_set = set(in_cycle)
-    company = sorted(o.row.id for o in loaded if o.row.id in in_cycle_set and o.without_parent)
+    company = sorted(
+        (o.row.id for o in loaded if o.row.id in in_cycle_set and o.without_parent), key=_uuid_int
+    )
     cycle_key_results = [
         kr for o in in_cycle for kr in snapshot.key_results_by_objective.get(o, ())
     ]

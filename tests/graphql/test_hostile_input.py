@@ -4,6 +4,7 @@ The cases are generated from the schema itself (`schema.schema`), so a new mutat
 input field is swept without touching this file.
 """
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from graphql import (
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLUnionType,
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +31,13 @@ from service.auth import service as auth_service
 from service.models import Base, Organization, WebhookEndpoint
 from tests import factories
 
-MUTATIONS = schema._schema.mutation_type
-assert MUTATIONS is not None
+
+def _root(type_: GraphQLObjectType | None) -> GraphQLObjectType:
+    assert type_ is not None
+    return type_
+
+
+MUTATIONS = _root(schema._schema.mutation_type)
 HUGE = "x" * 1_000_000
 
 
@@ -103,7 +111,7 @@ def cases() -> list[Case]:
                         "nul-literal",
                         name,
                         literal=f'{name}: {"[" if is_list else ""}"a\\u0000b"'
-                        f'{"]" if is_list else ""}',
+                        f"{']' if is_list else ''}",
                         code="INVALID_CHARACTER",
                     )
                 )
@@ -357,3 +365,186 @@ async def test_every_mutation_is_swept() -> None:
     with_nul = {case.mutation for case in CASES if case.name == "nul"}
     assert swept == set(MUTATIONS.fields)
     assert with_nul == set(MUTATIONS.fields)
+
+
+QUERIES = _root(schema._schema.query_type)
+
+
+def _encoded(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+HOSTILE_ARGUMENTS: dict[str, list[Any]] = {
+    "String": [
+        "a\x00b",
+        _encoded("\x00\x00"),
+        _encoded("Objective:\x00"),
+        _encoded('{"k": [1e999]}'),
+        "////",
+        "x" * 100_000,
+    ],
+    "ID": ["a\x00b", _encoded("Objective:\x00"), _encoded("\x00:\x00"), "x" * 100_000],
+    "Int": [-1, 0, 2**31 - 1, -(2**31)],
+    "DateTime": ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2027-01-01T00:00:00+23:59"],
+    "Date": ["0001-01-01", "9999-12-31"],
+}
+
+
+def _selection(type_: Any, depth: int = 0) -> str:
+    named, _ = _named(type_)
+    fields = getattr(named, "fields", None)
+    if not fields:
+        return ""
+    leaves = [
+        name
+        for name, field in fields.items()
+        if not isinstance(_named(field.type)[0], GraphQLUnionType)
+        and not any(isinstance(arg.type, GraphQLNonNull) for arg in field.args.values())
+        and (not getattr(_named(field.type)[0], "fields", None) or depth < 1)
+    ]
+    parts = [
+        name
+        + (
+            f" {_selection(fields[name].type, depth + 1)}"
+            if getattr(_named(fields[name].type)[0], "fields", None)
+            else ""
+        )
+        for name in leaves
+    ]
+    return "{ __typename " + " ".join(parts) + " }"
+
+
+def query_cases() -> list[tuple[str, str, Any]]:
+    found = []
+    for name, field in QUERIES.fields.items():
+        for arg_name, arg in field.args.items():
+            for value in HOSTILE_ARGUMENTS.get(kind(arg.type), []):
+                found.append((name, arg_name, value))
+    return found
+
+
+QUERY_CASES = query_cases()
+
+
+@pytest.mark.parametrize(
+    ("field", "argument", "value"),
+    QUERY_CASES,
+    ids=[f"{f}-{a}-{n}" for n, (f, a, _) in enumerate(QUERY_CASES)],
+)
+async def test_hostile_query_arguments_are_coded_errors_never_crashes(
+    field: str,
+    argument: str,
+    value: Any,
+    client: httpx.AsyncClient,
+    key: str,
+    world: dict[str, str],
+) -> None:
+    # given a query with one argument made hostile, the others plausible
+    definition = QUERIES.fields[field]
+    declared = []
+    variables: dict[str, Any] = {}
+    for name, arg in definition.args.items():
+        if name == argument:
+            variables[name] = value
+        elif isinstance(arg.type, GraphQLNonNull):
+            arg_kind = kind(arg.type)
+            named, is_list = _named(arg.type)
+            if arg_kind == "ID":
+                plain: Any = world["objective"]
+            elif arg_kind == "Enum":
+                plain = next(iter(named.values))
+            elif arg_kind == "DateTime":
+                plain = "2027-01-01T00:00:00Z" if name != "end" else "2027-02-01T00:00:00Z"
+            elif arg_kind == "String":
+                plain = "weekly_active_teams"
+            else:
+                plain = PLAIN[arg_kind]
+            variables[name] = [plain] if is_list else plain
+        else:
+            continue
+        declared.append(f"${name}: {arg.type}")
+    arguments = ", ".join(f"{name}: ${name}" for name in variables)
+    query = f"query({', '.join(declared)}) {{ {field}({arguments}) {_selection(definition.type)} }}"
+
+    # when
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+    # then
+    assert response.status_code < 500, response.text
+    result = response.json()
+    codes = [error.get("extensions", {}).get("code") for error in result.get("errors") or []]
+    assert "INTERNAL_SERVER_ERROR" not in codes, result
+    assert all(codes), result
+    if isinstance(value, str) and "\x00" in value:
+        assert codes == ["INVALID_CHARACTER"], result
+
+
+async def test_a_nul_in_a_query_literal_is_refused_and_the_batch_goes_on(
+    client: httpx.AsyncClient, key: str
+) -> None:
+    # given a batch whose first operation has a NUL in a literal (it used to abort the
+    # request's transaction in PostgreSQL and answer 500)
+    batch = [
+        {"query": '{ metric(key: "a\\u0000b") { id } }'},
+        {"query": "{ organization { name } }"},
+    ]
+
+    # when
+    response = await client.post("/graphql", json=batch, headers={"Authorization": f"Bearer {key}"})
+
+    # then the first is refused with a code and the path, the second still runs
+    assert response.status_code == 200, response.text
+    first, second = response.json()
+    assert first["errors"][0]["extensions"] == {
+        "code": "INVALID_CHARACTER",
+        "field": "metric(key:)",
+    }
+    assert "errors" not in second, second
+    assert second["data"]["organization"]["name"]
+
+
+async def test_a_lone_surrogate_in_a_variable_is_refused_with_its_path(
+    client: httpx.AsyncClient, session: AsyncSession, key: str
+) -> None:
+    # given a mutation whose variables carry a lone surrogate (not encodable as UTF-8)
+    body = (
+        '{"query": "mutation($input: TeamCreateInput!) { teamCreate(input: $input) '
+        '{ userErrors { code } } }", "variables": {"input": {"name": "a\\ud800"}}}'
+    )
+    before = await snapshot(session)
+
+    # when
+    response = await client.post(
+        "/graphql",
+        content=body.encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+
+    # then
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "INVALID_CHARACTER", "field": "$input.name"}
+    assert "surrogate" in error["message"]
+    assert await snapshot(session) == before
+
+
+async def test_a_json_body_nested_past_the_recursion_limit_is_a_400_not_a_crash(
+    client: httpx.AsyncClient, key: str
+) -> None:
+    # given a body Python's JSON decoder cannot nest into (it raised RecursionError: 500)
+    body = b'{"query": "{ organization { name } }", "variables": ' + b"[" * 100_000
+    body += b"]" * 100_000 + b"}"
+
+    # when
+    response = await client.post(
+        "/graphql",
+        content=body,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+
+    # then
+    assert response.status_code == 400, response.text
+    assert "JSON" in response.text
