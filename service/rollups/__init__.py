@@ -45,9 +45,9 @@ Decisions where SPEC §3 is silent:
 - Items of weight 0 are left out of progress, `worstKeyResultStatus` and delivery.
 - `worstKeyResultStatus` and objective delivery recurse through counted child objectives
   (so a `children`-mode objective reports the commitments and statuses under its children).
-- Check-ins (manual, milestone and confidence) count when observed at or before t AND
-  before their cycle's end, like metric windows: a check-in observed after the cycle ended
-  changes nothing, while one recorded late but observed inside the cycle counts.
+- Check-ins (manual, milestone and confidence) count when observed at or before t, as
+  SPEC §3 says, also after the cycle ended: a final check-in made after the quarter closed
+  sets the key result's value (only metric windows stop at the cycle's end).
   Retracted check-ins are ignored at every instant. Manual key results read the latest
   check-in carrying a value, milestones the latest carrying `done`; with none, no data.
   `confidence` is that of the latest check-in carrying one.

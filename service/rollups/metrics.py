@@ -120,8 +120,9 @@ async def metric_series(
 async def metric_components(
     session: AsyncSession, org_id: uuid.UUID, metric_id: uuid.UUID, window: Window
 ) -> MetricComponents:
-    """`componentsSum` (Σ edge weight × component value over components with a value; null
-    without components or values) and the gap (own value − componentsSum)."""
+    """`componentsSum` (the plain sum of the component values, as a `component` parent is the
+    sum of its components; edge weights do not apply; null without components or values)
+    and the gap (own value − componentsSum)."""
     _check_window(window)
     row = await _metric(session, org_id, metric_id)
     children = await repository.component_children(session, org_id, metric_id)
@@ -135,7 +136,7 @@ async def metric_components(
         ComponentValue(metric_id=c, weight=w, value=values[(c, window.start, window.end)])
         for c, w in children
     )
-    known = [c.weight * c.value for c in components if c.value is not None]
+    known = [c.value for c in components if c.value is not None]
     components_sum = sum(known) if known else None
     return MetricComponents(
         metric_id=row.id,

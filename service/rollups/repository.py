@@ -210,10 +210,10 @@ async def key_results_with_objectives(
 
 _CHECK_IN_COLUMNS = "id, observed_at, recorded_at, value, done, confidence"
 
-# Per key result: k.cap is its cycle's end, k.kind which check-ins carry its value.
+# Per key result: k.kind says which check-ins carry its value.
 _ELIGIBLE = """
     ci.org_id = :org AND ci.key_result_id = k.id AND ci.retracted_at IS NULL
-    AND ci.observed_at <= :t AND ci.observed_at < k.cap
+    AND ci.observed_at <= :t
 """
 
 # LATERAL ... LIMIT 1 per key result walks the (key_result_id, observed_at, recorded_at)
@@ -239,7 +239,7 @@ LEFT JOIN LATERAL (
 _LATEST_CHECK_INS = f"""
 SELECT k.id, v.id, v.observed_at, v.recorded_at, v.value, v.done, v.confidence,
        c.id, c.observed_at, c.recorded_at, c.value, c.done, c.confidence
-FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
+FROM unnest(:ids, :kinds) AS k(id, kind)
 {_LATEST_VALUE}
 {_LATEST_CONFIDENCE}
 WHERE v.id IS NOT NULL OR c.id IS NOT NULL
@@ -247,7 +247,7 @@ WHERE v.id IS NOT NULL OR c.id IS NOT NULL
 
 _LATEST_VALUE_CHECK_INS = f"""
 SELECT k.id, v.id, v.observed_at, v.recorded_at, v.value, v.done, v.confidence
-FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
+FROM unnest(:ids, :kinds) AS k(id, kind)
 {_LATEST_VALUE}
 WHERE v.id IS NOT NULL
 """
@@ -258,7 +258,7 @@ WHERE v.id IS NOT NULL
 _LATEST_VALUE_CHECK_INS_WIDE = f"""
 SELECT DISTINCT ON (ci.key_result_id)
        ci.key_result_id, ci.id, ci.observed_at, ci.recorded_at, ci.value, ci.done, ci.confidence
-FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
+FROM unnest(:ids, :kinds) AS k(id, kind)
 JOIN check_ins ci ON {_ELIGIBLE}
     AND CASE k.kind WHEN 'value' THEN ci.value IS NOT NULL
                     WHEN 'done' THEN ci.done IS NOT NULL ELSE false END
@@ -269,7 +269,7 @@ WIDE_CHECK_IN_SCOPE = 5000
 
 _ALL_CHECK_INS = f"""
 SELECT ci.key_result_id, {_CHECK_IN_COLUMNS.replace("id,", "ci.id,", 1)}
-FROM unnest(:ids, :caps, :kinds) AS k(id, cap, kind)
+FROM unnest(:ids, :kinds) AS k(id, kind)
 JOIN check_ins ci ON {_ELIGIBLE}
 """
 
@@ -277,15 +277,15 @@ JOIN check_ins ci ON {_ELIGIBLE}
 async def check_ins(
     session: AsyncSession,
     org_id: uuid.UUID,
-    key_results: Sequence[tuple[uuid.UUID, datetime, str]],
+    key_results: Sequence[tuple[uuid.UUID, str]],
     until: datetime,
     *,
     latest_only: bool,
     confidence: bool,
 ) -> list[CheckInRow]:
-    """Non-retracted check-ins observed by `until` and before each key result's cap.
+    """Non-retracted check-ins observed by `until`.
 
-    `key_results` are (id, cycle end, 'value' | 'done' | 'none'). With `latest_only`, only
+    `key_results` are (id, 'value' | 'done' | 'none'). With `latest_only`, only
     what one instant needs: per key result the latest check-in carrying its value and, with
     `confidence`, the latest carrying a confidence. Rows come ordered by
     (observed_at, recorded_at, id).
@@ -293,7 +293,7 @@ async def check_ins(
     if latest_only:
         sql = _LATEST_CHECK_INS if confidence else _LATEST_VALUE_CHECK_INS
         if not confidence:
-            key_results = [k for k in key_results if k[2] != "none"]
+            key_results = [k for k in key_results if k[1] != "none"]
             if len(key_results) >= WIDE_CHECK_IN_SCOPE:
                 sql = _LATEST_VALUE_CHECK_INS_WIDE
     else:
@@ -302,7 +302,6 @@ async def check_ins(
         return []
     statement = text(sql).bindparams(
         bindparam("ids", type_=UUIDS),
-        bindparam("caps", type_=INSTANTS),
         bindparam("kinds", type_=ARRAY(TEXT)),
     )
     result = await session.execute(
@@ -310,8 +309,7 @@ async def check_ins(
         {
             "org": org_id,
             "ids": [k[0] for k in key_results],
-            "caps": [k[1] for k in key_results],
-            "kinds": [k[2] for k in key_results],
+            "kinds": [k[1] for k in key_results],
             "t": until,
         },
     )

@@ -164,10 +164,7 @@ async def _snapshot(
         await repository.check_ins(
             session,
             org_id,
-            [
-                (kr.id, window_of[kr.objective_id][1], wanted.get(kr.measure, "none"))
-                for kr in key_results
-            ],
+            [(kr.id, wanted.get(kr.measure, "none")) for kr in key_results],
             max(instants),
             latest_only=len(instants) == 1,
             confidence=confidence,

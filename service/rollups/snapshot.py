@@ -253,13 +253,8 @@ class GoalEvaluator:
             score = self._score(key_result_id)
         return score
 
-    def _latest(self, series: "_CheckInSeries | None", cycle_end: datetime) -> CheckInRow | None:
-        if series is None:
-            return None
-        if self.t < cycle_end:
-            return series.latest(self.t)
-        # Observations at or after the cycle end belong to no cycle window.
-        return _latest_before(series, cycle_end)
+    def _latest(self, series: "_CheckInSeries | None") -> CheckInRow | None:
+        return None if series is None else series.latest(self.t)
 
     def _score(self, key_result_id: uuid.UUID) -> KeyResultScore:
         snapshot = self.snapshot
@@ -276,7 +271,7 @@ class GoalEvaluator:
                 else snapshot.metric_values.get((kr.metric_id, start, window_end))  # type: ignore[arg-type]
             )
         else:
-            row = self._latest(snapshot.value_check_ins.get(key_result_id), end)
+            row = self._latest(snapshot.value_check_ins.get(key_result_id))
             if row is None:
                 current = None
             elif kr.measure == "milestone":
@@ -309,9 +304,7 @@ class GoalEvaluator:
 
     def confidence(self, key_result_id: uuid.UUID) -> float | None:
         snapshot = self.snapshot
-        kr = snapshot.key_results[key_result_id]
-        end = snapshot.key_result_cycle(kr)[1]
-        row = self._latest(snapshot.confidence_check_ins.get(key_result_id), end)
+        row = self._latest(snapshot.confidence_check_ins.get(key_result_id))
         return None if row is None else row.confidence
 
     def key_result(self, key_result_id: uuid.UUID) -> KeyResultRollup:
@@ -426,7 +419,3 @@ class GoalEvaluator:
     def delivery_of_objectives(self, objective_ids: Iterable[uuid.UUID]) -> Delivery:
         return self.delivery_of_key_results(self.item_key_results(objective_ids))
 
-
-def _latest_before(series: _CheckInSeries, end: datetime) -> CheckInRow | None:
-    index = bisect.bisect_left(series.observed, end)
-    return series.rows[index - 1] if index else None

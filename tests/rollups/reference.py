@@ -185,15 +185,13 @@ def metric_value(
 
 
 def latest_check_in(org: Org, kr: KeyResult, t: datetime, wanted: str) -> CheckIn | None:
-    """Latest non-retracted check-in observed at or before t and before the cycle's end."""
-    cycle_end = cycle_bounds(org.cycle(org.objective(kr.objective_id).cycle_id))[1]
+    """Latest non-retracted check-in observed at or before t."""
     candidates = [
         c
         for c in org.check_ins
         if c.key_result_id == kr.id
         and not c.retracted
         and c.observed_at <= t
-        and c.observed_at < cycle_end
         and getattr(c, wanted) is not None
     ]
     if not candidates:
