@@ -418,4 +418,3 @@ class GoalEvaluator:
 
     def delivery_of_objectives(self, objective_ids: Iterable[uuid.UUID]) -> Delivery:
         return self.delivery_of_key_results(self.item_key_results(objective_ids))
-
