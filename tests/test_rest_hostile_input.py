@@ -139,13 +139,13 @@ def _json(document: Any) -> bytes:
 
 def _case(
     base: dict[str, str],
-    content: bytes | None,
-    values: dict[str, str],
+    default_content: bytes | None,
+    default_path_values: dict[str, str],
     name: str,
     **given: Any,
 ) -> Case:
-    given.setdefault("content", content)
-    given.setdefault("path_values", values)
+    given.setdefault("content", default_content)
+    given.setdefault("path_values", default_path_values)
     return Case(base["method"], base["path"], base["operation"], name, **given)
 
 
