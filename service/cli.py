@@ -145,7 +145,14 @@ def serve(
         if demo:
             prepare_demo(url, settings)
         typer.secho(f"GraphiQL: http://{host}:{port}/graphql", fg="green")
-        uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_config=None)
+        # access_log=False: RequestLogMiddleware already writes one line per request.
+        uvicorn.run(
+            create_app(settings, database_url=url),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+        )
 
 
 def prepare_demo(url: str, settings: Settings) -> None:

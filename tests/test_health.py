@@ -1,5 +1,9 @@
 import httpx
 
+from service.app import create_app
+from service.db import create_engine
+from service.settings import Settings
+from tests.database import create_database, drop_database
 from tests.factories import create_api_key, create_org
 
 
@@ -52,3 +56,25 @@ async def test_graphql_organization_of_the_key(client: httpx.AsyncClient, sessio
 
     assert response.status_code == 200
     assert response.json() == {"data": {"organization": {"name": "Acme"}}}
+
+
+async def test_readyz_is_503_on_a_database_that_is_not_migrated(
+    admin_url: str, settings: Settings
+) -> None:
+    # given an empty database, never migrated
+    url = await create_database(admin_url)
+    engine = create_engine(url, settings)
+    try:
+        app = create_app(settings, engine=engine)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://lodestar.test") as c:
+            # when the probe asks
+            response = await c.get("/readyz")
+    finally:
+        await engine.dispose()
+        await drop_database(admin_url, url)
+
+    # then it is not ready, and says why
+    assert response.status_code == 503
+    assert response.json()["status"] == "migrations_pending"
+    assert response.json()["revision"] is None
