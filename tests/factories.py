@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import service as auth_service
@@ -95,11 +96,24 @@ async def create_metric_edge(
 
 
 async def create_point(
-    session: AsyncSession, metric: Metric, ts: datetime, value: float, **fields: Any
-) -> Point:
-    fields.setdefault("dimensions", {})
-    return await _add(
-        session, Point(org_id=metric.org_id, metric_id=metric.id, ts=ts, value=value, **fields)
+    session: AsyncSession,
+    metric: Metric,
+    ts: datetime,
+    value: float,
+    dimensions: dict[str, str] | None = None,
+    **fields: Any,
+) -> None:
+    """Written with Core: the ORM identity map cannot hash the JSONB `dimensions` that is part
+    of the points' primary key, so a second point through `session.add` fails."""
+    await session.execute(
+        insert(Point).values(
+            org_id=metric.org_id,
+            metric_id=metric.id,
+            ts=ts,
+            value=value,
+            dimensions=dimensions or {},
+            **fields,
+        )
     )
 
 

@@ -19,7 +19,6 @@ from service.rollups import (
 )
 from tests import factories
 from tests.rollups import reference as ref
-from tests.rollups.points import add_point
 
 START = datetime(2027, 1, 1, tzinfo=UTC)
 HALF = datetime(2027, 2, 15, tzinfo=UTC)
@@ -78,9 +77,9 @@ async def test_components_sum_is_the_plain_sum_of_the_components(session: AsyncS
     app = await factories.create_metric(session, org)
     await factories.create_metric_edge(session, web, total, relation="component", weight=0.5)
     await factories.create_metric_edge(session, app, total, relation="component", weight=2.0)
-    await add_point(session, total, START, 10.0)
-    await add_point(session, web, START, 4.0)
-    await add_point(session, app, START, 6.0)
+    await factories.create_point(session, total, START, 10.0)
+    await factories.create_point(session, web, START, 4.0)
+    await factories.create_point(session, app, START, 6.0)
 
     # when
     result = await metric_components(session, org.id, total.id, Window(START, HALF))
@@ -154,8 +153,8 @@ async def test_a_metric_key_result_window_ends_at_t_whatever_its_offset(
     kr = await factories.create_key_result(
         session, objective, measure="metric", metric_id=metric.id, target_value=10.0
     )
-    await add_point(session, metric, datetime(2027, 2, 14, 19, tzinfo=UTC), 2.0)
-    await add_point(session, metric, datetime(2027, 2, 14, 21, tzinfo=UTC), 5.0)
+    await factories.create_point(session, metric, datetime(2027, 2, 14, 19, tzinfo=UTC), 2.0)
+    await factories.create_point(session, metric, datetime(2027, 2, 14, 21, tzinfo=UTC), 5.0)
 
     # when
     rollup = await key_result_rollup(session, org.id, kr.id, as_of=AS_OF_EAST)

@@ -32,7 +32,6 @@ from service.rollups import (
     team_rollup,
 )
 from tests import factories
-from tests.rollups.points import add_point
 
 HALF = datetime(2027, 2, 15, tzinfo=UTC)
 START = datetime(2027, 1, 1, tzinfo=UTC)
@@ -260,10 +259,10 @@ async def test_metric_key_result_window_is_capped_at_the_cycle_end(session: Asyn
     kr = await factories.create_key_result(
         session, objective, measure="metric", metric_id=metric.id, target_value=10.0
     )
-    await add_point(session, metric, START - timedelta(seconds=1), 100.0)
-    await add_point(session, metric, START, 2.0)
-    await add_point(session, metric, HALF, 3.0)
-    await add_point(session, metric, END, 50.0)
+    await factories.create_point(session, metric, START - timedelta(seconds=1), 100.0)
+    await factories.create_point(session, metric, START, 2.0)
+    await factories.create_point(session, metric, HALF, 3.0)
+    await factories.create_point(session, metric, END, 50.0)
 
     at_half = await key_result_rollup(session, org.id, kr.id, as_of=HALF)
     after = await key_result_rollup(session, org.id, kr.id, as_of=END + timedelta(days=30))
@@ -420,8 +419,10 @@ async def test_metric_value_last_sums_the_latest_point_per_series(session: Async
     metric = await factories.create_metric(session, org, aggregation="last", direction="decrease")
     day = timedelta(days=1)
     for offset, region, value in ((0, "eu", 1.0), (1, "eu", 2.0), (1, "us", 5.0), (8, "eu", 4.0)):
-        await add_point(session, metric, START + offset * day, value, dimensions={"region": region})
-    await add_point(session, metric, START + 9 * day, 1.0, dimensions={"region": "us"})
+        await factories.create_point(
+            session, metric, START + offset * day, value, dimensions={"region": region}
+        )
+    await factories.create_point(session, metric, START + 9 * day, 1.0, dimensions={"region": "us"})
 
     week2 = Window(START + 7 * day, START + 14 * day)
     value = await metric_value(session, org.id, metric.id, week2)
@@ -436,9 +437,9 @@ async def test_metric_series_buckets_by_iso_week_in_utc(session: AsyncSession) -
     org = await factories.create_org(session)
     metric = await factories.create_metric(session, org, aggregation="count")
     # 2027-01-03 is a Sunday, 2027-01-04 a Monday
-    await add_point(session, metric, datetime(2027, 1, 3, 23, tzinfo=UTC), 1.0)
-    await add_point(session, metric, datetime(2027, 1, 4, 0, tzinfo=UTC), 1.0)
-    await add_point(session, metric, datetime(2027, 1, 10, 23, tzinfo=UTC), 1.0)
+    await factories.create_point(session, metric, datetime(2027, 1, 3, 23, tzinfo=UTC), 1.0)
+    await factories.create_point(session, metric, datetime(2027, 1, 4, 0, tzinfo=UTC), 1.0)
+    await factories.create_point(session, metric, datetime(2027, 1, 10, 23, tzinfo=UTC), 1.0)
 
     series = await metric_series(
         session,
@@ -463,9 +464,9 @@ async def test_components_sum_and_gap(session: AsyncSession) -> None:
     app = await factories.create_metric(session, org)
     await factories.create_metric_edge(session, web, total, relation="component")
     await factories.create_metric_edge(session, app, total, relation="component")
-    await add_point(session, total, START, 10.0)
-    await add_point(session, web, START, 4.0)
-    await add_point(session, app, START, 5.0)
+    await factories.create_point(session, total, START, 10.0)
+    await factories.create_point(session, web, START, 4.0)
+    await factories.create_point(session, app, START, 5.0)
 
     result = await metric_components(session, org.id, total.id, Window(START, HALF))
 
@@ -527,7 +528,7 @@ async def test_every_history_matches_the_rollup_at_each_bucket_end(
         session, objective, measure="metric", metric_id=metric.id, target_value=10.0
     )
     for day in range(0, 40, 3):
-        await add_point(session, metric, START + timedelta(days=day), 1.0)
+        await factories.create_point(session, metric, START + timedelta(days=day), 1.0)
         await factories.create_check_in(
             session, manual, START + timedelta(days=day, hours=5), value=float(day)
         )
