@@ -8,10 +8,10 @@ depth, never with the number of rows.
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,7 @@ from service.rollups.types import KeyResultRollup, ObjectiveRollup
 
 M = TypeVar("M")
 K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Database:
@@ -68,6 +69,73 @@ class Database:
         """Run a service function on the session, alone."""
         async with self.lock:
             return await call(self.session)
+
+
+class SettledLoader(Generic[K, V]):
+    """A loader that waits for the request to settle before loading, so every key asked for
+    anywhere in the request lands in one batch.
+
+    Strawberry's DataLoader dispatches on the next tick, so fields at different depths of a
+    query (or siblings whose parents arrived in different batches) each pay one call.
+    Roll-ups cost a fixed number of statements and a snapshot per call whatever the number
+    of keys, so this loader holds its batch until the request's session is idle and the
+    event loop has run `QUIET_TICKS` iterations without a new key: by then every resolver
+    that could still ask has asked. Results are cached for the request, like DataLoader's.
+    """
+
+    QUIET_TICKS = 8
+
+    def __init__(self, db: Database, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> None:
+        self._db = db
+        self._load_fn = load_fn
+        self._cache: dict[K, asyncio.Future[V]] = {}
+        self._pending: dict[K, asyncio.Future[V]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def load(self, key: K) -> Awaitable[V]:
+        future = self._cache.get(key)
+        if future is not None:
+            return future
+        loop = asyncio.get_running_loop()
+        future = self._cache[key] = self._pending[key] = loop.create_future()
+        if self._task is None:
+            self._task = loop.create_task(self._dispatch())
+        return future
+
+    async def load_many(self, keys: Iterable[K]) -> list[V]:
+        return list(await asyncio.gather(*map(self.load, keys)))
+
+    async def _settle(self) -> None:
+        quiet = 0
+        seen = len(self._pending)
+        while quiet < self.QUIET_TICKS:
+            if self._db.lock.locked():
+                async with self._db.lock:  # wait for the statement in flight
+                    pass
+                quiet = 0
+            else:
+                await asyncio.sleep(0)
+                quiet += 1
+            if len(self._pending) != seen:
+                seen, quiet = len(self._pending), 0
+
+    async def _dispatch(self) -> None:
+        await self._settle()
+        batch, self._pending, self._task = self._pending, {}, None
+        keys = list(batch)
+        try:
+            values = await self._load_fn(keys)
+        except Exception as error:  # every waiter sees the failure, as with DataLoader
+            for future in batch.values():
+                if not future.done():
+                    future.set_exception(error)
+            for key in keys:
+                self._cache.pop(key, None)
+            return
+        for key, value in zip(keys, values, strict=True):
+            future = batch[key]
+            if not future.done():
+                future.set_result(value)
 
 
 def _by_id(db: Database, model: Any) -> DataLoader[uuid.UUID, Any]:
@@ -199,16 +267,22 @@ class Loaders:
     objectives_by_owner_team: DataLoader[uuid.UUID, list[Objective]]
     objectives_by_owner_person: DataLoader[uuid.UUID, list[Objective]]
     objectives_by_cycle: DataLoader[uuid.UUID, list[Objective]]
-    key_result_rollup_by_id: DataLoader[tuple[uuid.UUID, datetime], KeyResultRollup | None]
-    objective_rollup_by_id: DataLoader[tuple[uuid.UUID, datetime], ObjectiveRollup | None]
+    key_result_rollup_by_id: SettledLoader[tuple[uuid.UUID, datetime], KeyResultRollup | None]
+    objective_rollup_by_id: SettledLoader[tuple[uuid.UUID, datetime], ObjectiveRollup | None]
+    metric_window_value: DataLoader[tuple[uuid.UUID, datetime, datetime], float | None]
 
 
 def create_loaders(db: Database, context: Any) -> Loaders:
-    from schema.rollup_fields import key_result_rollup_loader, objective_rollup_loader
+    from schema.rollup_fields import (
+        key_result_rollup_loader,
+        metric_window_value_loader,
+        objective_rollup_loader,
+    )
 
     return Loaders(
-        key_result_rollup_by_id=key_result_rollup_loader(context),
-        objective_rollup_by_id=objective_rollup_loader(context),
+        key_result_rollup_by_id=key_result_rollup_loader(db, context),
+        objective_rollup_by_id=objective_rollup_loader(db, context),
+        metric_window_value=metric_window_value_loader(db),
         person_by_id=_by_id(db, Person),
         team_by_id=_by_id(db, Team),
         cycle_by_id=_by_id(db, Cycle),

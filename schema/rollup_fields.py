@@ -10,7 +10,7 @@ means the instant the request started, the same for every field of the request.
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
@@ -20,6 +20,7 @@ from strawberry.types import Info
 
 from schema.enum_values import raw
 from schema.errors import ApiError, ErrorCodes
+from schema.loaders import Database, SettledLoader
 from schema.relay import to_global_id
 from schema.rollups.types import (
     AlignmentPath,
@@ -35,11 +36,13 @@ from schema.rollups.types import (
     SeriesPoint,
     Status,
     StatusCount,
+    Window,
     WindowInput,
 )
 from service.errors import Invalid, NotFound
 from service.rollups import metrics as metric_rollups
 from service.rollups import paths
+from service.rollups import repository as metric_repository
 from service.rollups import service as rollups
 from service.rollups import types as rollup
 
@@ -53,16 +56,37 @@ NODE_TYPE_NAMES = {
 }
 
 
-def key_result_rollup_loader(context: Any) -> DataLoader[RollupKey, rollup.KeyResultRollup | None]:
+def key_result_rollup_loader(
+    db: Database, context: Any
+) -> SettledLoader[RollupKey, rollup.KeyResultRollup | None]:
     async def load(keys: list[RollupKey]) -> list[rollup.KeyResultRollup | None]:
         return await _batched(context, keys, rollups.key_result_rollups)
 
-    return DataLoader(load_fn=load)
+    return SettledLoader(db, load)
 
 
-def objective_rollup_loader(context: Any) -> DataLoader[RollupKey, rollup.ObjectiveRollup | None]:
+def objective_rollup_loader(
+    db: Database, context: Any
+) -> SettledLoader[RollupKey, rollup.ObjectiveRollup | None]:
     async def load(keys: list[RollupKey]) -> list[rollup.ObjectiveRollup | None]:
         return await _batched(context, keys, rollups.objective_rollups)
+
+    return SettledLoader(db, load)
+
+
+WindowKey = tuple[uuid.UUID, datetime, datetime]
+
+
+def metric_window_value_loader(db: Database) -> DataLoader[WindowKey, float | None]:
+    """Key (metric id, start, end): the metric's aggregate over [start, end), every window
+    asked for in one tick read by one statement."""
+
+    async def load(keys: list[WindowKey]) -> list[float | None]:
+        async def call(session: AsyncSession) -> dict[WindowKey, float | None]:
+            return await metric_repository.window_values(session, db.org_id, keys)
+
+        values = await db.run(call)
+        return [values.get(key) for key in keys]
 
     return DataLoader(load_fn=load)
 
@@ -124,23 +148,60 @@ def _dimensions(dimensions: Any) -> dict[str, str] | None:
 async def metric_value(
     info: Info[Any, Any],
     id: uuid.UUID,
+    direction: str,
+    observation_window_days: int | None,
     window: WindowInput | None,
     dimensions: Any,
     as_of: datetime | None,
 ) -> MetricValue | None:
+    """A metric's value over a window and the window before. Without dimensions, through the
+    request's window loader: a tree of metrics costs one statement per level, not per metric.
+    """
+    ctx = info.context
+    dims = _dimensions(dimensions)
+    if dims is not None:
+        return await _metric_value_with_dimensions(info, id, window, dims)
+    if window is not None:
+        bounds = rollup.Window(window.start, window.end)
+        if bounds.start.tzinfo is None or bounds.end.tzinfo is None:
+            raise Invalid("window bounds need a time zone", field="window")
+        if bounds.end <= bounds.start:
+            raise Invalid("a window must end after it starts", field="window")
+    else:
+        instant = _instant(info, as_of)
+        length = (
+            timedelta(days=observation_window_days)
+            if observation_window_days
+            else metric_rollups.DEFAULT_OBSERVATION_WINDOW
+        )
+        bounds = rollup.Window(instant - length, instant)
+    previous = metric_rollups.previous_window(bounds)
+    value, previous_value = await ctx.loaders.metric_window_value.load_many(
+        [(id, bounds.start, bounds.end), (id, previous.start, previous.end)]
+    )
+    change = None if value is None or previous_value is None else value - previous_value
+    return MetricValue(
+        window=Window(start=bounds.start, end=bounds.end),
+        value=value,
+        previous_window=Window(start=previous.start, end=previous.end),
+        previous_value=previous_value,
+        change=change,
+        improving=metric_rollups.improving(direction, change),
+    )
+
+
+async def _metric_value_with_dimensions(
+    info: Info[Any, Any], id: uuid.UUID, window: WindowInput | None, dims: dict[str, str]
+) -> MetricValue | None:
     ctx = info.context
     org_id = ctx.principal.org_id
-    dims = _dimensions(dimensions)
-    instant = _instant(info, as_of)
+    if window is None:
+        raise Invalid("dimensions need an explicit window", field="dimensions")
 
     async def call(session: AsyncSession) -> rollup.MetricValue:
-        if window is not None:
-            return await metric_rollups.metric_value(
-                session, org_id, id, rollup.Window(window.start, window.end), dimensions=dims
-            )
-        if dims is not None:
-            raise Invalid("dimensions need an explicit window", field="dimensions")
-        return (await metric_rollups.metric_rollup(session, org_id, id, as_of=instant)).value
+        return await metric_rollups.metric_value(
+            session, org_id, id, rollup.Window(window.start, window.end), dimensions=dims
+        )
 
     try:
         return MetricValue.from_result(await ctx.db.run(call))

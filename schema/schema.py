@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 import strawberry
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
@@ -28,6 +29,7 @@ from schema.organization.queries import OrganizationQueries
 from schema.organization.types import Organization
 from schema.people.queries import PeopleQueries
 from schema.people.types import Person
+from schema.request_caches import ParsedQueryCache
 from schema.rollups.queries import RollupQueries
 from schema.subscriptions import Subscription
 from schema.teams.queries import TeamQueries
@@ -89,7 +91,13 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=NODE_TYPES,
-        extensions=limit_extensions(settings),
+        # The caches come after the limits: validation is cached per document and rule set
+        # (the limits add theirs first), parsing per query text and parse options.
+        extensions=[
+            *limit_extensions(settings),
+            lambda: ParsedQueryCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
         scalar_overrides={
             date: replace(DateDefinition, description="A calendar day, ISO 8601 (2027-01-31)."),
             datetime: replace(

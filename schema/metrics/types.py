@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from schema import rollup_fields
 from schema.context import Context
+from schema.enum_values import raw
 from schema.people.types import Person
 from schema.relay import Node
 from schema.rollups.types import (
@@ -145,7 +146,15 @@ class Metric(Node):
         dimensions: JSON | None = None,
         as_of: datetime | None = None,
     ) -> MetricValue | None:
-        return await rollup_fields.metric_value(info, self.uuid_, window, dimensions, as_of)
+        return await rollup_fields.metric_value(
+            info,
+            self.uuid_,
+            raw(self.direction),
+            self.observation_window_days,
+            window,
+            dimensions,
+            as_of,
+        )
 
     @strawberry.field(description="Values bucketed by interval over [start, end).")
     async def series(

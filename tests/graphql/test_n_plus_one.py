@@ -1,6 +1,7 @@
 """The number of SQL statements of a GraphQL request grows with depth, never with rows."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,4 +94,70 @@ async def test_a_deep_query_runs_as_many_statements_over_10_as_over_200_objectiv
     assert len(first["keyResults"][0]["checkIns"]) == 3
     assert first["keyResults"][0]["checkIns"][0]["author"]["name"]
     assert len(first["children"]) == 3 and len(first["children"][0]["child"]["children"]) == 2
+    assert small_count == large_count, statements.statements
+
+
+METRIC_TREE_QUERY = """
+query Tree($asOf: DateTime) {
+  northStar { key value(asOf: $asOf) { value previousValue change improving }
+    drivers { child { key value(asOf: $asOf) { value previousValue }
+      drivers { child { key value(asOf: $asOf) { value previousValue } } }
+    } }
+  }
+}
+"""
+
+
+async def build_metric_tree(
+    session: AsyncSession, org: Organization, drivers: int, sub_drivers: int, now: datetime
+) -> int:
+    """A North Star with `drivers` drivers of `sub_drivers` drivers each, every metric with
+    a point in its current and previous 7-day windows; returns how many metrics were made."""
+    made = 0
+
+    async def metric(**fields: object) -> Any:
+        nonlocal made
+        made += 1
+        created = await factories.create_metric(session, org, **fields)
+        await factories.create_point(session, created, now - timedelta(days=1), float(made))
+        await factories.create_point(session, created, now - timedelta(days=8), 1.0)
+        return created
+
+    north = await metric(is_north_star=True)
+    for _ in range(drivers):
+        driver = await metric()
+        await factories.create_metric_edge(session, driver, north)
+        for _ in range(sub_drivers):
+            await factories.create_metric_edge(session, await metric(), driver)
+    return made
+
+
+async def test_a_metric_tree_with_values_runs_as_many_statements_over_10_as_over_100_metrics(
+    session: AsyncSession, client: httpx.AsyncClient, statements: StatementCounter
+) -> None:
+    # given one organization with a tree of 10 metrics and another with 100, all with values
+    now = datetime.now(UTC)
+    small, large = await factories.create_org(session), await factories.create_org(session)
+    assert await build_metric_tree(session, small, drivers=3, sub_drivers=2, now=now) == 10
+    assert await build_metric_tree(session, large, drivers=9, sub_drivers=10, now=now) == 100
+    small_gql = post(client, await factories.create_api_key(session, small, ("read",)))
+    large_gql = post(client, await factories.create_api_key(session, large, ("read",)))
+    variables = {"asOf": now.isoformat()}
+
+    # when the tree is read with every metric's value over each
+    statements.reset()
+    small_body = await small_gql(METRIC_TREE_QUERY, variables)
+    small_count = statements.count
+    statements.reset()
+    large_body = await large_gql(METRIC_TREE_QUERY, variables)
+    large_count = statements.count
+
+    # then both answered in full, with the same number of statements
+    assert "errors" not in small_body and "errors" not in large_body, (small_body, large_body)
+    north = large_body["data"]["northStar"]
+    assert len(north["drivers"]) == 9
+    assert all(len(d["child"]["drivers"]) == 10 for d in north["drivers"])
+    assert north["value"] == {"value": 1.0, "previousValue": 1.0, "change": 0.0, "improving": False}
+    leaf = north["drivers"][0]["child"]["drivers"][0]["child"]["value"]
+    assert leaf["value"] is not None and leaf["value"] > 2 and leaf["previousValue"] == 1.0
     assert small_count == large_count, statements.statements
