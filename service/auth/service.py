@@ -56,13 +56,15 @@ async def authenticate(session: AsyncSession, raw_key: str) -> Principal | None:
     """The principal for a bearer key, or None for a malformed, unknown or revoked key."""
     if not keys.is_well_formed(raw_key):
         return None
-    api_key = await repository.get_by_hash(session, keys.hash_key(raw_key))
-    if api_key is None or api_key.revoked_at is not None:
+    # Read on every request, never cached: a revoked key fails on its next request.
+    found = await repository.active_key_by_hash(session, keys.hash_key(raw_key))
+    if found is None:
         return None
+    org_id, api_key_id, scopes = found
     return Principal(
-        org_id=api_key.org_id,
-        api_key_id=api_key.id,
-        scopes=frozenset(Scope(scope) for scope in api_key.scopes),
+        org_id=org_id,
+        api_key_id=api_key_id,
+        scopes=frozenset(Scope(scope) for scope in scopes),
     )
 
 

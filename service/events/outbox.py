@@ -15,11 +15,11 @@ emits nothing. In that same transaction `emit` also
 Both ride in one statement after the event's INSERT.
 """
 
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -123,7 +123,8 @@ async def emit_many(
             "org_id": org_id,
             "types": [type for type, _, _ in events],
             "subject_ids": [subject_id for _, subject_id, _ in events],
-            "payloads": [json.dumps(payload) for _, _, payload in events],
+            # orjson: a 1,000-metric batch serializes 1,000 payloads here.
+            "payloads": [orjson.dumps(payload).decode() for _, _, payload in events],
             "channel": CHANNEL,
         },
     )

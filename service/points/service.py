@@ -315,16 +315,18 @@ async def ingest(
     if not rows:
         return IngestResult(received=0, inserted=0, updated=0, unchanged=0, duplicates=0)
 
-    # Key results measured on these metrics may change status: bracket the write.
-    measured = await status.key_results_on_metrics(
-        session, org_id, [metric_stats.metric_id for metric_stats in stats.values()]
-    )
-    before = await status.snapshot(session, org_id, measured)
-
     # Sorted, so concurrent batches touching the same rows lock them in the same order.
     ordered = [rows[identity] for identity in sorted(rows)]
-    counts = await repository.upsert(session, org_id, ordered)
 
+    # Key results measured on these metrics may change status: bracket the write with the
+    # light path of `service.events.status` (only the windows the batch reaches, one
+    # aggregate statement before and one after, no full roll-ups).
+    before = await status.metric_snapshot(session, org_id, ordered)
+    counts = await repository.upsert(session, org_id, ordered)
+    changes = await status.metric_status_changes(session, org_id, before)
+
+    # One statement for the batch's events: `metric.points_ingested` per metric, then the
+    # `key_result.status_changed` of every key result the batch moved.
     await emit_many(
         session,
         org_id,
@@ -335,10 +337,9 @@ async def ingest(
                 _event_payload(key, metric_stats, counts.get(metric_stats.metric_id, (0, 0))),
             )
             for key, metric_stats in stats.items()
-        ],
+        ]
+        + changes,
     )
-
-    await status.announce_changes(session, org_id, before)
 
     inserted = sum(count[0] for count in counts.values())
     updated = sum(count[1] for count in counts.values())

@@ -1,0 +1,144 @@
+"""Ingestion's light status bracket (`status.metric_snapshot` / `metric_status_changes`)
+agrees with the roll-up engine (`key_result_rollups`) and leaves out only key results
+the batch cannot move."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.events import status
+from service.models import Organization, Point
+from service.points.repository import Row, upsert
+from service.rollups.service import key_result_rollups
+from tests import factories
+
+# (direction, start, target): every direction, targets so that statuses differ.
+SHAPES = [
+    ("increase", 0.0, 10.0),
+    ("increase", 0.0, 40.0),
+    ("increase", 0.0, 1000.0),
+    ("decrease", 100.0, 0.0),
+    ("decrease", 30.0, 25.0),
+    ("at_least", None, 20.0),
+    ("at_least", None, 5000.0),
+    ("at_most", None, 20.0),
+    ("at_most", None, 1.0),
+]
+
+
+async def key_results_on(
+    session: AsyncSession, org: Organization, cycle_days: tuple[date, date], metric_id: uuid.UUID
+) -> list[uuid.UUID]:
+    cycle = await factories.create_cycle(
+        session, org, starts_on=cycle_days[0], ends_on=cycle_days[1]
+    )
+    objective = await factories.create_objective(session, org, cycle)
+    ids = []
+    for direction, start, target in SHAPES:
+        kr = await factories.create_key_result(
+            session,
+            objective,
+            measure="metric",
+            metric_id=metric_id,
+            direction=direction,
+            start_value=start,
+            target_value=target,
+        )
+        ids.append(kr.id)
+    return ids
+
+
+async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSession) -> None:
+    # given metrics of several aggregations with points, key results of every direction on
+    # them in a running, an ended and a future cycle, and custom thresholds
+    org = await factories.create_org(
+        session, settings={"on_track_ratio": 0.6, "at_risk_ratio": 0.3}
+    )
+    now = datetime.now(UTC)
+    today = now.date()
+    running = (today - timedelta(days=30), today + timedelta(days=30))
+    ended = (today - timedelta(days=90), today - timedelta(days=60))
+    future = (today + timedelta(days=10), today + timedelta(days=40))
+    ids: list[uuid.UUID] = []
+    metric_ids = []
+    for aggregation in ("sum", "last", "avg", "max", "count"):
+        metric = await factories.create_metric(session, org, aggregation=aggregation)
+        metric_ids.append(metric.id)
+        for days_ago, value in ((80, 30.0), (70, 5.0), (20, 12.0), (10, 3.0), (1, 20.0)):
+            await session.execute(
+                insert(Point).values(
+                    org_id=org.id,
+                    metric_id=metric.id,
+                    ts=now - timedelta(days=days_ago),
+                    value=value,
+                    dimensions={},
+                )
+            )
+        for cycle_days in (running, ended, future):
+            ids += await key_results_on(session, org, cycle_days, metric.id)
+    empty = await factories.create_metric(session, org, aggregation="sum")
+    metric_ids.append(empty.id)
+    ids += await key_results_on(session, org, running, empty.id)
+    # a batch that adds a point in every window, replaces one stored point and adds one
+    # ahead of now, on every metric
+    batch: list[Row] = []
+    for metric_id in metric_ids:
+        batch += [
+            (metric_id, now - timedelta(days=75), "{}", 11.0, ""),
+            (metric_id, now - timedelta(days=10), "{}", 8.0, ""),
+            (metric_id, now - timedelta(days=2), "{}", 4.0, ""),
+            (metric_id, now + timedelta(minutes=5), "{}", 99.0, ""),
+        ]
+
+    # when the light path and the engine compute the statuses before and after the batch is
+    # written, at the same instant
+    snapshot = await status.metric_snapshot(session, org.id, batch, as_of=now)
+    engine_before = await key_result_rollups(session, org.id, ids, as_of=now)
+    await upsert(session, org.id, batch)
+    changes = await status.metric_status_changes(session, org.id, snapshot)
+    engine_after = await key_result_rollups(session, org.id, ids, as_of=now)
+
+    # then they agree on every key result the light path keeps, and it keeps all but the
+    # ones whose window is still empty (future cycle: no data either way)
+    for light_scores, engine in ((snapshot.before, engine_before), (snapshot.after, engine_after)):
+        light = {
+            kr_id: (score.status.value, score.progress, score.expected_progress)
+            for kr_id, score in light_scores.items()
+        }
+        expected = {
+            kr_id: (rollup.status.value, rollup.progress, rollup.expected_progress)
+            for kr_id, rollup in engine.items()
+            if kr_id in light
+        }
+        assert light == expected
+        assert len(light) == 5 * 2 * len(SHAPES) + len(SHAPES)
+        assert {engine[kr_id].status.value for kr_id in set(ids) - set(light)} == {"no_data"}
+        assert len({status for status, _, _ in light.values()}) >= 4
+    assert changes != []
+
+
+async def test_the_light_status_path_skips_key_results_the_batch_cannot_reach(
+    session: AsyncSession,
+) -> None:
+    # given key results on one metric in a running and in an ended cycle
+    org = await factories.create_org(session)
+    metric = await factories.create_metric(session, org, aggregation="sum")
+    today = datetime.now(UTC).date()
+    running = await key_results_on(
+        session, org, (today - timedelta(days=5), today + timedelta(days=5)), metric.id
+    )
+    await key_results_on(
+        session, org, (today - timedelta(days=60), today - timedelta(days=30)), metric.id
+    )
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+
+    # when a batch holds points of yesterday only, then only points after now
+    recent = await status.metric_snapshot(session, org.id, [(metric.id, yesterday, "{}", 1.0, "")])
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    ahead = await status.metric_snapshot(session, org.id, [(metric.id, later, "{}", 1.0, "")])
+
+    # then only the running cycle's key results can move, and none for points ahead of now
+    assert {kr.id for kr in recent.key_results} == set(running)
+    assert ahead.key_results == []
