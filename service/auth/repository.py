@@ -20,7 +20,6 @@ async def active_key_by_hash(
     return None if row is None else (row[0], row[1], list(row[2]))
 
 
-
 async def get(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
     result = await session.execute(
         select(ApiKey).where(ApiKey.org_id == org_id, ApiKey.id == key_id)
