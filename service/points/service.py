@@ -214,7 +214,7 @@ def validate(
                 )
                 failed = True
         else:
-            errors.append(_error(index, "value", PointErrorCode.INVALID, "value is a number"))
+            errors.append(_error(index, "value", PointErrorCode.INVALID, "value must be a number"))
             failed = True
         if not math.isfinite(value):
             errors.append(

@@ -127,7 +127,7 @@ async def test_one_bad_point_in_the_middle_stores_nothing_and_names_its_index(
     problem = response.json()
     assert problem["status"] == 422
     assert problem["errors"] == [
-        {"index": 2, "field": "value", "code": "INVALID", "message": "value is a number"}
+        {"index": 2, "field": "value", "code": "INVALID", "message": "value must be a number"}
     ]
     assert await stored(session, metric) == []
     events = await session.execute(select(Event).where(Event.org_id == org.id))
