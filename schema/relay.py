@@ -1,26 +1,23 @@
 """Relay conventions: the `Node` interface and opaque global IDs (base64 of `Type:uuid`)."""
 
-import base64
-import binascii
 import uuid
 
 import strawberry
 
 from schema.errors import InvalidId
+from service import global_ids
 
 
 def to_global_id(type_name: str, id: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode())
+    return strawberry.ID(global_ids.encode(type_name, id))
 
 
 def parse_global_id(global_id: str) -> tuple[str, uuid.UUID]:
     """The type name and UUID inside a global ID; InvalidId when it is not one of ours."""
-    try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        type_name, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        return type_name, uuid.UUID(raw)
-    except (ValueError, binascii.Error, UnicodeError):
-        raise InvalidId(f"{global_id!r} is not a valid ID") from None
+    decoded = global_ids.decode(global_id)
+    if decoded is None:
+        raise InvalidId(f"{global_id!r} is not a valid ID")
+    return decoded
 
 
 def decode_id(global_id: str, *type_names: str, field: str | None = None) -> uuid.UUID:

@@ -11,9 +11,11 @@ from schema.app import graphql_router
 from schema.subscriptions import subscription_router
 from service import health, observability, problems
 from service.auth.usage import KeyUsage
+from service.check_ins import endpoints as check_ins_endpoints
 from service.db import create_engine, create_sessionmaker
 from service.events.live import live_events
 from service.input_guard import UnstorableTextMiddleware
+from service.key_results import endpoints as key_results_endpoints
 from service.metrics import endpoints as metrics_endpoints
 from service.points import endpoints as points_endpoints
 from service.ratelimit import RequestSizeLimitMiddleware, TokenBuckets
@@ -76,4 +78,6 @@ def create_app(
     problems.install(app)  # RFC 9457 problem details for every REST error
     app.include_router(metrics_endpoints.router)
     app.include_router(points_endpoints.router)
+    app.include_router(key_results_endpoints.router)
+    app.include_router(check_ins_endpoints.router)
     return app

@@ -6,6 +6,7 @@ file; one that takes a body needs a plausible body in `BODIES` (the sweep fails 
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -29,16 +30,22 @@ BODIES: dict[str, dict[str, Any]] = {
     "metric_put": {"name": "Hostile metric", "unit": "teams", "observation_window_days": 7},
     "points_ingest": {"points": [POINT]},
     "metric_points_ingest": {"points": [POINT]},
+    "check_in_create": {
+        "value": 3,
+        "confidence": 0.5,
+        "note": "On plan.",
+        "observed_at": "2027-01-04T00:00:00Z",
+    },
 }
 CSV_BODIES = {
     "points_ingest": f"metric,ts,value,dim.region\n{METRIC_KEY},{TS},1,eu\n",
     "metric_points_ingest": f"ts,value,dim.region\n{TS},1,eu\n",
 }
 FIRST_NUMBER = re.compile(rb"(?<=: )-?[0-9][0-9.e+-]*")
-PATH_VALUES = {"key": METRIC_KEY}
+KEY_RESULT_ID = "5b0c8a52-8f31-4a4e-9d53-3f3cf4d0a001"
+PATH_VALUES = {"key": METRIC_KEY, "id": KEY_RESULT_ID}
 # Just over the limit of fields that have one short enough to probe cheaply.
 OVERLONG = {"metric": 64, "region": 5000, "name": 201, "unit": 51}
-QUERY_VALUES = {"from": "2027-01-01T00:00:00Z", "to": "2027-02-01T00:00:00Z"}
 
 
 @dataclass(frozen=True)
@@ -283,6 +290,9 @@ CASES = cases()
 async def org(session: AsyncSession) -> Organization:
     org = await factories.create_org(session)
     await factories.create_metric(session, org, key=METRIC_KEY)
+    cycle = await factories.create_cycle(session, org)
+    objective = await factories.create_objective(session, org, cycle)
+    await factories.create_key_result(session, objective, id=uuid.UUID(KEY_RESULT_ID))
     return org
 
 

@@ -62,11 +62,15 @@ async def get_principal(principal: OptionalPrincipalDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(scope: Scope) -> object:
+def require(*scopes: Scope) -> object:
+    """A dependency admitting a principal holding any of `scopes`; 403 otherwise."""
+    names = " or ".join(repr(scope.value) for scope in scopes)
+    noun = "scope" if len(scopes) == 1 else "scopes"
+
     async def check(principal: PrincipalDep) -> Principal:
-        if not principal.has(scope):
+        if not any(principal.has(scope) for scope in scopes):
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {scope.value!r} scope"
+                status.HTTP_403_FORBIDDEN, detail=f"this API key needs the {names} {noun}"
             )
         return principal
 

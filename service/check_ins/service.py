@@ -97,9 +97,17 @@ async def create_check_in(
     refuse_if_archived(key_result)
     check_reading(key_result, data)
     if data.author_person_id is not None:
-        await check_reference(
-            session, Person, org_id, data.author_person_id, field="author_person_id", noun="person"
-        )
+        try:
+            await check_reference(
+                session,
+                Person,
+                org_id,
+                data.author_person_id,
+                field="author_person_id",
+                noun="person",
+            )
+        except NotFound as error:  # a bad reference in the input, not a missing target (422)
+            raise Invalid(error.message, field=error.field, code=ErrorCode.NOT_FOUND) from None
     before = await status.snapshot(session, org_id, [key_result.id])
     check_in = CheckIn(
         org_id=org_id,

@@ -10,16 +10,34 @@ All of it uses the request's one session (and so one pooled connection at a time
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
 from service.idempotency import service
-from service.idempotency.service import HEADER, StoredResponse
+from service.idempotency.service import HEADER, MAX_KEY_LENGTH, StoredResponse
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+# The route parameter (documents the header in OpenAPI) and the success response's header.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        max_length=MAX_KEY_LENGTH,
+        description="Retry-safe key (≤ 255 characters, scoped to the API key, kept ≥ 24 h): "
+        "the same key and body replay the first response; another body is a 422; while the "
+        "first is still running, 409.",
+    ),
+]
+REPLAYED_RESPONSE: dict[str, Any] = {
+    REPLAYED_HEADER: {
+        "description": "`true` when this is the stored response of an earlier request.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 log = logging.getLogger("lodestar.idempotency")
 
 Work = Callable[[], Awaitable[StoredResponse]]

@@ -1,9 +1,10 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.models import KeyResultDirection, KeyResultState, Measure
+from service.rollups.types import Status
 
 
 class KeyResultCreate(BaseModel):
@@ -74,3 +75,33 @@ class KeyResultRead(BaseModel):
     state: KeyResultState
     created_at: datetime
     updated_at: datetime
+
+
+class DeliveryRead(BaseModel):
+    """Commitments supporting the key result, as of `as_of`."""
+
+    committed: int = Field(description="Not dropped.")
+    delivered: int = Field(description="Done by `as_of`.")
+    open: int = Field(description="Neither done nor dropped.")
+    overdue: int = Field(description="Open with `due_on` before `as_of`'s date.")
+    on_time_rate: float | None = Field(
+        description="Done on or before `due_on` ÷ done; null when none is done."
+    )
+
+
+class KeyResultReport(KeyResultRead):
+    """`GET /v1/key-results/{id}`: the key result and its numbers as of an instant — the
+    same the GraphQL fields of the same names return."""
+
+    graphql_id: str = Field(description="The key result's ID in the GraphQL API.")
+    as_of: datetime = Field(description="The instant the numbers are computed for.")
+    current_value: float | None = Field(description="Current value; null without data.")
+    attainment: float | None = Field(
+        description="Unclamped (current − start) ÷ (target − start); for at_least, at_most "
+        "and milestones it equals progress; null without data."
+    )
+    progress: float = Field(description="0 to 1 (0 without data).")
+    status: Status = Field(description="Status against the cycle's pace.")
+    expected_progress: float = Field(description="Share of the cycle elapsed at `as_of`, 0 to 1.")
+    confidence: float | None = Field(description="Confidence of the latest check-in, 0 to 1.")
+    delivery: DeliveryRead

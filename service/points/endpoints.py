@@ -2,13 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
-from service.auth.dependencies import PrincipalDep, SessionDep
+from service.auth.dependencies import SessionDep, require
 from service.auth.principal import Principal
-from service.idempotency.rest import REPLAYED_HEADER, respond_once
-from service.idempotency.service import HEADER, MAX_KEY_LENGTH, StoredResponse
+from service.idempotency.rest import (
+    REPLAYED_HEADER,
+    REPLAYED_RESPONSE,
+    IdempotencyKey,
+    respond_once,
+)
+from service.idempotency.service import StoredResponse
 from service.models import Scope
 from service.points import parsing, service
 from service.points.schemas import IngestResult, PointIn
@@ -17,25 +22,7 @@ from service.problems import problem_responses
 router = APIRouter(prefix="/v1", tags=["points"])
 
 
-async def ingesting_principal(principal: PrincipalDep) -> Principal:
-    if not (principal.has(Scope.ingest) or principal.has(Scope.write)):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, detail="this API key needs the 'ingest' or 'write' scope"
-        )
-    return principal
-
-
-Ingester = Annotated[Principal, Depends(ingesting_principal)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias=HEADER,
-        max_length=MAX_KEY_LENGTH,
-        description="Retry-safe key (≤ 255 characters, scoped to the API key, kept ≥ 24 h): "
-        "the same key and body replay the first response; another body is a 422; while the "
-        "first is still running, 409.",
-    ),
-]
+Ingester = Annotated[Principal, require(Scope.ingest, Scope.write)]
 
 
 def _request_body(metric_required: bool) -> dict[str, Any]:
@@ -82,12 +69,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Committed. With a replayed `Idempotency-Key` the first response again, "
         f"with `{REPLAYED_HEADER}: true`.",
-        "headers": {
-            REPLAYED_HEADER: {
-                "description": "`true` when this is the stored response of an earlier request.",
-                "schema": {"type": "string", "enum": ["true"]},
-            }
-        },
+        "headers": REPLAYED_RESPONSE,
     },
     **problem_responses(401, 403, 404, 409, 413, 415, 422, 429),
 }

@@ -264,10 +264,11 @@ async def test_create_check_in_author_must_be_a_person_of_the_org(session: Async
         org,
         key_result.id,
         CheckInCreate(value=1, author_person_id=foreign_person.id),
-        NotFound,
+        Invalid,
     )
 
-    assert error.field == "author_person_id"
+    # a bad reference in the input (REST: 422), not a missing key result (404)
+    assert (error.field, error.code) == ("author_person_id", ErrorCode.NOT_FOUND)
 
 
 # --- retract --------------------------------------------------------------------------------
