@@ -11,9 +11,7 @@ from functools import partial
 from types import FrameType
 from typing import Annotated, TypeVar
 
-import asyncpg
 import typer
-from sqlalchemy.engine import make_url
 
 from service.auth.commands import keys_app
 from service.db import create_engine, create_sessionmaker, unit_of_work
@@ -82,25 +80,10 @@ def embedded_database(settings: Settings) -> Iterator[str]:
         embedded.stop()
 
 
-# pg_advisory_lock key held while migrating, so that processes starting together
-# (replicas, two `serve` on one data directory) migrate one after the other.
-MIGRATION_LOCK_KEY = 0x4C6F6D69  # "Lomi"
-
-
 def migrate_database(url: str) -> None:
-    """`upgrade_to_head` under a PostgreSQL advisory lock."""
-
-    async def run() -> None:
-        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        conn = await asyncpg.connect(plain)
-        try:
-            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-            # Alembic runs its own event loop, so it gets a thread of its own.
-            await asyncio.to_thread(upgrade_to_head, url)
-        finally:
-            await conn.close()  # also releases the lock
-
-    asyncio.run(run())
+    """Bring the database to head; concurrent callers are serialised by the migration
+    environment's advisory lock (`migrations/env.py`)."""
+    upgrade_to_head(url)
 
 
 def run_in_session(url: str, settings: Settings, work: Callable[..., Awaitable[T]]) -> T:

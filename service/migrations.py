@@ -11,6 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import migrations
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# Advisory lock the migration environment (`migrations/env.py`) takes in its transaction,
+# so that processes migrating together (replicas starting, two `serve` on one data
+# directory, a hand-run `alembic upgrade`) run one after the other: the second waits, then
+# finds the database at head.
+MIGRATION_LOCK_KEY = 0x4C6F6D69  # "Lomi"
 
 
 def alembic_config(url: str) -> Config:
