@@ -26,6 +26,7 @@ from schema.errors import ErrorCodes
 from schema.graphiql import graphiql_html
 from schema.schema import build_schema
 from service.auth.dependencies import OptionalPrincipalDep, SessionDep, unauthorized
+from service.ratelimit import enforce_batch
 from service.settings import Settings
 
 
@@ -134,6 +135,8 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
             return await super().execute_operation(
                 request, request_adapter, request_data, context, root_value, sub_response
             )
+        # One rate-limit token per operation: batching is no way around the limit.
+        enforce_batch(request, context.principal, len(request_data))
         # In order, not concurrently: one session, and later operations see earlier writes.
         context.node_budget_spent = 0
         results = []

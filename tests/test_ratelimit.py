@@ -319,3 +319,46 @@ async def test_authenticated_requests_write_nothing_to_api_keys(
     writes = [s for s in statements.statements if "UPDATE api_keys" in s]
     assert len(reads) == 3  # revocation is seen on the very next request
     assert writes == []
+
+
+async def test_a_graphql_batch_costs_one_token_per_operation(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
+) -> None:
+    # given a key whose bucket holds 3 tokens and does not refill during the test
+    clock = FakeClock()
+    app.state.rate_limiter = TokenBuckets(rate=0.001, burst=3, clock=clock)
+    org = await create_org(session)
+    key = await create_api_key(session, org, scopes=("read",))
+    await session.commit()
+
+    # when: a batch of two, then another batch of two (one token left)
+    first = await client.post("/graphql", json=[QUERY, QUERY], headers=bearer(key))
+    second = await client.post("/graphql", json=[QUERY, QUERY], headers=bearer(key))
+
+    # then the first spent two tokens and the second is refused as a whole
+    assert first.status_code == 200, first.text
+    assert [len(result["data"]) for result in first.json()] == [1, 1]
+    assert second.status_code == 429
+    assert second.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_batch_larger_than_the_bucket_passes_once_it_is_full(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
+) -> None:
+    # given a bucket of 2 tokens and a batch of 5 operations
+    clock = FakeClock()
+    app.state.rate_limiter = TokenBuckets(rate=1.0, burst=2, clock=clock)
+    org = await create_org(session)
+    key = await create_api_key(session, org, scopes=("read",))
+    await session.commit()
+
+    # when
+    full = await client.post("/graphql", json=[QUERY] * 5, headers=bearer(key))
+    drained = await client.post("/graphql", json=QUERY, headers=bearer(key))
+    clock.now += 2.0
+    refilled = await client.post("/graphql", json=[QUERY] * 5, headers=bearer(key))
+
+    # then it costs the whole bucket, never more
+    assert full.status_code == 200, full.text
+    assert drained.status_code == 429
+    assert refilled.status_code == 200

@@ -15,11 +15,18 @@ precision: with N replicas and a balancer that spreads one key's requests evenly
 the configured one; a client pinned to one replica (one keep-alive connection) gets 1/N of it.
 
 Requests are limited per API key id, after authentication (a FastAPI dependency, so `/v1` and
-`/graphql` both pass through it); requests without a valid key are not limited by key.
+`/graphql` both pass through it); requests without a valid key are not limited by key. A
+GraphQL batch costs one token per operation (at most a full bucket).
 The request size guard is an ASGI middleware in front of everything (see `request_size`).
 """
 
-from service.ratelimit.buckets import TokenBuckets, enforce, retry_after_seconds
+from service.ratelimit.buckets import TokenBuckets, enforce, enforce_batch, retry_after_seconds
 from service.ratelimit.request_size import RequestSizeLimitMiddleware
 
-__all__ = ["RequestSizeLimitMiddleware", "TokenBuckets", "enforce", "retry_after_seconds"]
+__all__ = [
+    "RequestSizeLimitMiddleware",
+    "TokenBuckets",
+    "enforce",
+    "enforce_batch",
+    "retry_after_seconds",
+]

@@ -42,20 +42,21 @@ class TokenBuckets:
             max(1.0, settings.rate_limit_burst / replicas),
         )
 
-    def take(self, key: Hashable) -> float:
-        """Spend a token: 0.0 when admitted, otherwise the seconds until a token is available."""
+    def take(self, key: Hashable, cost: float = 1.0) -> float:
+        """Spend `cost` tokens (≤ burst): 0.0 when admitted, otherwise the seconds until
+        enough are available."""
         now = self.clock()
         tokens, updated = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - updated) * self.rate)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
+        if tokens >= cost:
+            self._buckets[key] = (tokens - cost, now)
             if len(self._buckets) > self._prune_at:
                 self._forget_full(now)
                 # Many keys genuinely busy: prune again only once their number doubles.
                 self._prune_at = max(self.max_keys, 2 * len(self._buckets))
             return 0.0
         self._buckets[key] = (tokens, now)
-        return (1.0 - tokens) / self.rate
+        return (cost - tokens) / self.rate
 
     def _forget_full(self, now: float) -> None:
         # A bucket that has refilled is indistinguishable from a new one: drop it.
@@ -69,10 +70,10 @@ def retry_after_seconds(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def enforce(request: Request, principal: Principal) -> None:
-    """Spend one token of the caller's key, or refuse the request with 429."""
+def enforce(request: Request, principal: Principal, cost: float = 1.0) -> None:
+    """Spend `cost` tokens of the caller's key (one per request), or refuse with 429."""
     buckets: TokenBuckets = request.app.state.rate_limiter
-    wait = buckets.take(principal.api_key_id)
+    wait = buckets.take(principal.api_key_id, cost)
     if wait > 0:
         RATE_LIMITED.inc()
         seconds = retry_after_seconds(wait)
@@ -81,3 +82,12 @@ def enforce(request: Request, principal: Principal) -> None:
             detail=f"rate limit of this API key exceeded; retry in {seconds} s",
             headers={"Retry-After": str(seconds)},
         )
+
+
+def enforce_batch(request: Request, principal: Principal, operations: int) -> None:
+    """A GraphQL batch costs one token per operation, at most a full bucket (so every batch
+    can pass once the bucket has refilled). Authentication already spent the first token."""
+    buckets: TokenBuckets = request.app.state.rate_limiter
+    extra = min(float(operations), buckets.burst) - 1.0
+    if extra > 0:
+        enforce(request, principal, extra)
