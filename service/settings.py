@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=5.0, gt=0, description="Fallback poll interval when no notification arrives."
     )
+    status_recheck_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the worker announces status changes caused by ingested points.",
+    )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_lease_seconds: float = Field(
         default=60.0, gt=0, description="How long a claimed delivery is reserved for a worker."

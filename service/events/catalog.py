@@ -137,8 +137,16 @@ def _types() -> list[EventType]:
         EventType("key_result.archived", "A key result was archived.", KEY_RESULT),
         EventType(
             "key_result.status_changed",
-            "A key result's computed status changed: after a check-in, an ingested point,"
-            " an edit, or the passing of time (daily sweep).",
+            "A key result's computed status changed. `cause` says who announced it: `write`"
+            " (a check-in, an edit or move of the key result, its objective or cycle, new"
+            " status thresholds; in that write's transaction), `ingest` (ingested points:"
+            " announced by the worker within about a second of the batch's commit, coalescing"
+            " the batches of that second, so only the net change is announced and a move that"
+            " went back in between is not), or `sweep` (the passing of time, daily sweep)."
+            " The events of one key result form a chain: each `before` is the previous"
+            " `after`, whatever announced them; so a change also reflects whatever moved since"
+            " the previous announcement (e.g. the pace, which moves with time), and `cause`"
+            " names what triggered the announcement.",
             {
                 "key_result_id": "str",
                 "objective_id": "str",
@@ -146,7 +154,7 @@ def _types() -> list[EventType]:
                 "after": STATUS,
                 "progress": "float",
                 "expected_progress": "float",
-                "cause": "write|sweep",
+                "cause": "write|ingest|sweep",
                 "as_of": "datetime",
             },
         ),

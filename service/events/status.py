@@ -1,24 +1,44 @@
 """`key_result.status_changed`: announce a key result's status when it changes.
 
-Writers (check-ins, key-result edits, ...) bracket their change:
+Writers (check-ins, key-result edits and moves, cycle dates, objective moves, thresholds,
+the daily sweep) bracket their change, in their own transaction:
 
     before = await status.snapshot(session, org_id, key_result_ids)
     ... the change ...
     await status.announce_changes(session, org_id, before)
 
-Both read the roll-up engine (`service.rollups.service.key_result_rollups`) inside the
-writer's transaction, so the event commits or rolls back with the change.
-The passing of time is handled by the daily sweep (`service.events.sweep`).
+Ingested points are the exception: the status changes they cause are announced by the
+worker shortly after the batch commits (`service.events.recheck`), not in the batch's
+transaction. Reading every touched key result's window before and after each batch made
+ingestion 20–25 times slower than the upsert itself (issue 5; hundreds of windows of
+hundreds of points per 1,000-point batch); the batch now only queues a `status_rechecks`
+row in its upsert statement, and one recheck coalesces the batches of about a second,
+reading each window once.
 
-Ingestion, the hot path, has its own light bracket (`metric_snapshot` before the write,
-`metric_status_changes` after): a point can only move a key result measured on its
-metric, and only through that metric's aggregate over the key result's window
-[cycle start, min(t, cycle end)). So it loads just those key results whose window can hold
-a point of the batch (one statement), and reads each window's
-aggregate once before and once after the write (`service.rollups.repository.window_values`,
-the engine's own statement), computing status with the engine's formulas and nothing else
-(no check-ins, no commitments, no delivery). `tests/events/test_ingestion_status.py` checks
-that it agrees with `key_result_rollups`.
+So that both paths announce one chain per key result (each event's `before` is the
+previous event's `after`, whoever announced it), the last announced status is stored in
+`key_result_statuses`: an announcer compares with the stored status (when none is stored
+yet: `before` for writers, nothing for the recheck, which stores its first observation
+silently), emits the differences and stores what it announced. Every announcer locks the
+stored rows it compares BEFORE computing the new statuses (writers: an insert-or-lock of
+their `before`; the recheck: `FOR UPDATE` on the rows of the key results it may move), so
+of two concurrent announcers the second computes after the first committed, and a change
+is never announced twice nor compared against a stale status. Comparing with the last
+announcement rather than with a snapshot taken just before the change means an event also
+carries whatever else moved since (the pace moves with time): `cause` names the trigger.
+Writers lock a key result FOR NO KEY UPDATE (`key_results.repository.get`), not FOR
+UPDATE: storing a status row checks its foreign key with a key-share lock on the key
+result, which FOR UPDATE would block, closing a lock cycle with the recheck
+(`tests/events/test_recheck.py`).
+
+The recheck's light path (`metric_key_results`, `metric_scores`): a point can only move a
+key result measured on its metric, and only through that metric's aggregate over the key
+result's window [cycle start, min(t, cycle end)). So it loads just the active key results
+(of objectives neither draft nor archived, SPEC §3) whose window can hold one of the
+batch's points (one statement), and reads each window's aggregate once
+(`service.rollups.repository.window_values`, the engine's own statement), computing status
+with the engine's formulas and nothing else (no check-ins, no commitments, no delivery).
+`tests/events/test_ingestion_status.py` checks that it agrees with `key_result_rollups`.
 """
 
 import uuid
@@ -34,10 +54,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.outbox import emit_many
 from service.models import Event, KeyResult, KeyResultState, Objective
+from service.models.key_result_status import STATUSES
 from service.rollups import formulas
 from service.rollups.repository import window_values
 from service.rollups.service import key_result_rollups
 from service.rollups.types import KeyResultRollup, Status
+
+assert tuple(status.value for status in Status) == STATUSES  # the table's check constraint
 
 STATUS_CHANGED = "key_result.status_changed"
 
@@ -56,6 +79,99 @@ async def snapshot(
     return await key_result_rollups(session, org_id, ids, as_of=as_of)
 
 
+# Stored statuses -------------------------------------------------------------------------------
+
+# Lock the stored status of each key result, storing `before` where none is stored yet (an
+# insert that conflicts locks the existing row instead: the no-op update), and return what
+# is stored. In key-result order, so concurrent announcers lock in the same order.
+_LOCK = text(
+    """
+    INSERT INTO key_result_statuses AS stored (org_id, key_result_id, status, progress, as_of)
+    SELECT CAST(:org AS uuid), r.key_result_id, r.status, r.progress, r.as_of
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:statuses AS varchar[]), CAST(:progress AS float8[]),
+        CAST(:as_ofs AS timestamptz[])
+    ) AS r(key_result_id, status, progress, as_of)
+    ORDER BY r.key_result_id
+    ON CONFLICT (org_id, key_result_id) DO UPDATE SET status = stored.status
+    RETURNING stored.key_result_id, stored.status
+    """
+)
+
+# Store statuses: `replace` rows overwrite the stored one (an announced change, on a row the
+# caller has locked), the others are first observations, kept only where nothing is stored
+# (a concurrent announcer's row wins).
+_STORE = text(
+    """
+    WITH r AS (
+        SELECT *
+        FROM unnest(
+            CAST(:ids AS uuid[]), CAST(:statuses AS varchar[]), CAST(:progress AS float8[]),
+            CAST(:as_ofs AS timestamptz[]), CAST(:replace AS boolean[])
+        ) AS r(key_result_id, status, progress, as_of, replace)
+    ), replaced AS (
+        UPDATE key_result_statuses AS stored
+        SET status = r.status, progress = r.progress, as_of = r.as_of, updated_at = now()
+        FROM r
+        WHERE r.replace AND stored.org_id = CAST(:org AS uuid)
+          AND stored.key_result_id = r.key_result_id
+    )
+    INSERT INTO key_result_statuses (org_id, key_result_id, status, progress, as_of)
+    SELECT CAST(:org AS uuid), r.key_result_id, r.status, r.progress, r.as_of
+    FROM r
+    WHERE NOT r.replace
+    ORDER BY r.key_result_id
+    ON CONFLICT (org_id, key_result_id) DO NOTHING
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStatus:
+    """A status to store: `replace` an announced change, or a first observation."""
+
+    key_result_id: uuid.UUID
+    status: str
+    progress: float | None
+    as_of: datetime
+    replace: bool
+
+
+async def store_statuses(
+    session: AsyncSession, org_id: uuid.UUID, statuses: Sequence[StoredStatus]
+) -> None:
+    """Store these statuses in one statement (nothing to do for none)."""
+    if not statuses:
+        return
+    await session.execute(
+        _STORE,
+        {
+            "org": org_id,
+            "ids": [s.key_result_id for s in statuses],
+            "statuses": [s.status for s in statuses],
+            "progress": [s.progress for s in statuses],
+            "as_ofs": [s.as_of for s in statuses],
+            "replace": [s.replace for s in statuses],
+        },
+    )
+
+
+async def observe(
+    session: AsyncSession, org_id: uuid.UUID, key_result_ids: Iterable[uuid.UUID]
+) -> None:
+    """Store the current status of key results that have none (a new key result), so that
+    the first change ingestion causes is announced with the right `before`."""
+    rollups = await snapshot(session, org_id, key_result_ids)
+    await store_statuses(
+        session,
+        org_id,
+        [
+            StoredStatus(kr_id, rollup.status.value, rollup.progress, rollup.as_of, False)
+            for kr_id, rollup in sorted(rollups.items(), key=lambda item: item[0])
+        ],
+    )
+
+
 async def announce_changes(
     session: AsyncSession,
     org_id: uuid.UUID,
@@ -64,15 +180,35 @@ async def announce_changes(
     cause: str = "write",
     as_of: datetime | None = None,
 ) -> list[Event]:
-    """Emit `key_result.status_changed` for every key result whose status differs from `before`
-    (a roll-up or a bare status string). Returns the events written."""
+    """Emit `key_result.status_changed` for every key result whose status now differs from
+    its stored status (`key_result_statuses`), or from `before` (a roll-up or a bare status
+    string) where none is stored; store the announced statuses. Returns the events written.
+
+    The stored rows are locked (and `before` stored where missing) before the new statuses
+    are computed: a concurrent announcer of the same key results (another writer, the
+    worker's recheck after ingestion) waits, and the later one compares with what the
+    earlier one announced.
+    """
     if not before:
         return []
-    after = await key_result_rollups(session, org_id, list(before), as_of=as_of)
+    ids = sorted(before)
+    now = datetime.now(UTC)
+    locked = await session.execute(
+        _LOCK,
+        {
+            "org": org_id,
+            "ids": ids,
+            "statuses": [_status(before[kr_id]) for kr_id in ids],
+            "progress": [_progress(before[kr_id]) for kr_id in ids],
+            "as_ofs": [_as_of(before[kr_id], now) for kr_id in ids],
+        },
+    )
+    stored: dict[uuid.UUID, str] = {kr_id: value for kr_id, value in locked.all()}
+    after = await key_result_rollups(session, org_id, ids, as_of=as_of)
     changed = {
         kr_id: rollup
         for kr_id, rollup in after.items()
-        if _status(before[kr_id]) != rollup.status.value
+        if stored.get(kr_id, _status(before[kr_id])) != rollup.status.value
     }
     if not changed:
         return []
@@ -88,7 +224,7 @@ async def announce_changes(
         payload = {
             "key_result_id": str(kr_id),
             "objective_id": str(objectives[kr_id]) if kr_id in objectives else None,
-            "before": _status(before[kr_id]),
+            "before": stored.get(kr_id, _status(before[kr_id])),
             "after": rollup.status.value,
             "progress": rollup.progress,
             "expected_progress": rollup.expected_progress,
@@ -96,9 +232,17 @@ async def announce_changes(
             "as_of": rollup.as_of.isoformat(),
         }
         announced.append((STATUS_CHANGED, kr_id, payload))
-    # One statement for all the events (ingestion may move many key results at once), one
-    # to load them back: the cost does not grow with the number of changes.
+    # One statement for all the events (a sweep may move many key results at once), one
+    # to load them back, one to store them: the cost does not grow with the changes.
     seqs = await emit_many(session, org_id, announced)
+    await store_statuses(
+        session,
+        org_id,
+        [
+            StoredStatus(kr_id, rollup.status.value, rollup.progress, rollup.as_of, True)
+            for kr_id, rollup in sorted(changed.items(), key=lambda item: item[0])
+        ],
+    )
     events = await session.execute(
         select(Event).where(Event.org_id == org_id, Event.seq.in_(seqs)).order_by(Event.seq)
     )
@@ -152,35 +296,54 @@ async def active_key_results(session: AsyncSession, org_id: uuid.UUID) -> list[u
     return list(result.scalars())
 
 
-# Ingestion's light bracket ---------------------------------------------------------------------
+# The recheck's light path ----------------------------------------------------------------------
 
 Window = tuple[uuid.UUID, datetime, datetime]
+Span = tuple[datetime, datetime]  # a metric's earliest and latest written ts
 
-# Active key results measured on the touched metrics whose window [cycle start, min(t, cycle
-# end)) can hold one of the batch's points (the metric's earliest..latest ts of the batch),
-# with the organization's thresholds as JSON text (tiny strings, decoded once, rather than
-# the settings object decoded on every row). The window test is exact, so nothing outside
-# it reaches Python; `cycle_window` stays the one definition of the window.
+# Active key results (of objectives neither draft nor archived) measured on the touched
+# metrics whose window [cycle start, min(t, cycle end)) can hold one of the written points
+# (the metric's earliest..latest ts). The window test is exact, so nothing outside it
+# reaches Python; `cycle_window` stays the one definition of the window.
+_MATCH = """
+    FROM unnest(:metric_ids, :firsts, :lasts) AS touched(metric_id, first_ts, last_ts)
+    JOIN key_results kr ON kr.org_id = :org AND kr.metric_id = touched.metric_id
+    JOIN objectives o ON o.org_id = :org AND o.id = kr.objective_id
+    JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
+    {join}
+    WHERE kr.state = 'active' AND kr.measure = 'metric'
+      AND o.state NOT IN ('draft', 'archived')
+      AND (cy.starts_on::timestamp AT TIME ZONE 'UTC') <= touched.last_ts
+      AND (cy.starts_on::timestamp AT TIME ZONE 'UTC') < :t
+      AND touched.first_ts < LEAST(:t, ((cy.ends_on + 1)::timestamp AT TIME ZONE 'UTC'))
+"""
+_SPANS = (
+    bindparam("metric_ids", type_=ARRAY(UUID(as_uuid=True))),
+    bindparam("firsts", type_=ARRAY(TIMESTAMP(timezone=True))),
+    bindparam("lasts", type_=ARRAY(TIMESTAMP(timezone=True))),
+)
+
+# ... with the organization's thresholds as JSON text (tiny strings, decoded once, rather
+# than the settings object decoded on every row).
 _METRIC_KEY_RESULTS = text(
     """
     SELECT kr.id, kr.objective_id, kr.metric_id, kr.direction, kr.start_value,
            kr.target_value, cy.starts_on, cy.ends_on,
            (org.settings -> 'on_track_ratio')::text, (org.settings -> 'at_risk_ratio')::text
-    FROM unnest(:metric_ids, :firsts, :lasts) AS touched(metric_id, first_ts, last_ts)
-    JOIN key_results kr ON kr.org_id = :org AND kr.metric_id = touched.metric_id
-    JOIN objectives o ON o.org_id = :org AND o.id = kr.objective_id
-    JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
-    JOIN organizations org ON org.id = :org
-    WHERE kr.state = 'active' AND kr.measure = 'metric'
-      AND (cy.starts_on::timestamp AT TIME ZONE 'UTC') <= touched.last_ts
-      AND (cy.starts_on::timestamp AT TIME ZONE 'UTC') < :t
-      AND touched.first_ts < LEAST(:t, ((cy.ends_on + 1)::timestamp AT TIME ZONE 'UTC'))
     """
-).bindparams(
-    bindparam("metric_ids", type_=ARRAY(UUID(as_uuid=True))),
-    bindparam("firsts", type_=ARRAY(TIMESTAMP(timezone=True))),
-    bindparam("lasts", type_=ARRAY(TIMESTAMP(timezone=True))),
-)
+    + _MATCH.format(join="JOIN organizations org ON org.id = :org")
+).bindparams(*_SPANS)
+
+# ... their stored statuses, locked (rows of key results without one are not locked: there
+# is nothing to lock; their first observation is stored only if nobody stored one meanwhile).
+_LOCK_METRIC_STATUSES = text(
+    "SELECT kr.id, stored.status"
+    + _MATCH.format(
+        join="JOIN key_result_statuses stored"
+        " ON stored.org_id = :org AND stored.key_result_id = kr.id"
+    )
+    + " ORDER BY kr.id FOR UPDATE OF stored"
+).bindparams(*_SPANS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,17 +364,6 @@ class MetricScore:
     status: Status
     progress: float
     expected_progress: float
-
-
-@dataclass(slots=True)
-class MetricSnapshot:
-    """Statuses before and after an ingestion, of the key results the batch may move."""
-
-    as_of: datetime
-    thresholds: formulas.Thresholds
-    key_results: list[MetricKeyResult]
-    before: dict[uuid.UUID, MetricScore]
-    after: dict[uuid.UUID, MetricScore]
 
 
 def metric_score(
@@ -235,52 +387,39 @@ def metric_score(
     return MetricScore(status, progress, expected)
 
 
-# A batch row: metric id, ts, dimensions JSON, value (then anything, e.g. the source).
-BatchRow = tuple[uuid.UUID, datetime, str, float, Any]
+def _span_params(org_id: uuid.UUID, spans: Mapping[uuid.UUID, Span], t: datetime) -> dict[str, Any]:
+    return {
+        "org": org_id,
+        "metric_ids": list(spans),
+        "firsts": [span[0] for span in spans.values()],
+        "lasts": [span[1] for span in spans.values()],
+        "t": t,
+    }
 
 
-async def metric_snapshot(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    rows: Sequence[BatchRow],
-    *,
-    as_of: datetime | None = None,
-) -> MetricSnapshot:
-    """Before writing the batch `rows`: the status of every active key result on their
-    metrics whose window can hold one of them (see `metric_status_changes` for after).
+async def lock_metric_statuses(
+    session: AsyncSession, org_id: uuid.UUID, spans: Mapping[uuid.UUID, Span], t: datetime
+) -> dict[uuid.UUID, str]:
+    """Lock the stored statuses of the key results `metric_key_results` may return (one
+    statement); by key result. Run it first, then read: see the module docstring."""
+    if not spans:
+        return {}
+    result = await session.execute(_LOCK_METRIC_STATUSES, _span_params(org_id, spans, t))
+    return {kr_id: value for kr_id, value in result.all()}
 
-    One statement to find the key results, plus one window-aggregate statement (the
-    engine's `window_values`) when any exist.
-    """
-    t = datetime.now(UTC) if as_of is None else as_of
-    snapshot = MetricSnapshot(t, formulas.Thresholds(), [], {}, {})
-    touched: dict[uuid.UUID, tuple[datetime, datetime]] = {}
-    for metric_id, ts, *_ in rows:
-        span = touched.get(metric_id)
-        if span is None:
-            touched[metric_id] = (ts, ts)
-        elif ts < span[0]:
-            touched[metric_id] = (ts, span[1])
-        elif ts > span[1]:
-            touched[metric_id] = (span[0], ts)
-    if not touched:
-        return snapshot
-    found = (
-        await session.execute(
-            _METRIC_KEY_RESULTS,
-            {
-                "org": org_id,
-                "metric_ids": list(touched),
-                "firsts": [span[0] for span in touched.values()],
-                "lasts": [span[1] for span in touched.values()],
-                "t": t,
-            },
-        )
-    ).all()
+
+async def metric_key_results(
+    session: AsyncSession, org_id: uuid.UUID, spans: Mapping[uuid.UUID, Span], t: datetime
+) -> tuple[formulas.Thresholds, list[MetricKeyResult]]:
+    """The key results points written in `spans` (per metric) can move at `t`, with the
+    organization's thresholds; one statement."""
+    if not spans:
+        return formulas.Thresholds(), []
+    found = (await session.execute(_METRIC_KEY_RESULTS, _span_params(org_id, spans, t))).all()
     if not found:
-        return snapshot
+        return formulas.Thresholds(), []
     on_track, at_risk = found[0][8], found[0][9]
-    snapshot.thresholds = formulas.Thresholds.from_settings(
+    thresholds = formulas.Thresholds.from_settings(
         {
             name: orjson.loads(value)
             for name, value in (("on_track_ratio", on_track), ("at_risk_ratio", at_risk))
@@ -288,69 +427,41 @@ async def metric_snapshot(
         }
     )
     cycles: dict[tuple[date, date], tuple[datetime, datetime]] = {}
+    key_results = []
     for kr_id, objective_id, metric_id, direction, start_value, target_value, a, b, _, _ in found:
         cycle = cycles.get((a, b))
         if cycle is None:
             cycle = cycles[(a, b)] = formulas.cycle_window(a, b)
         window = (metric_id, cycle[0], cycle[1] if cycle[1] < t else t)
-        snapshot.key_results.append(
+        key_results.append(
             MetricKeyResult(
                 kr_id, objective_id, direction, start_value, target_value, cycle, window
             )
         )
-    before = await _window_values(session, org_id, snapshot.key_results)
-    snapshot.before = {
-        kr.id: metric_score(kr, before, t, snapshot.thresholds) for kr in snapshot.key_results
-    }
-    return snapshot
+    return thresholds, key_results
 
 
-async def _window_values(
-    session: AsyncSession, org_id: uuid.UUID, key_results: Sequence[MetricKeyResult]
-) -> dict[Window, float | None]:
-    return await window_values(session, org_id, [kr.window for kr in key_results])
-
-
-async def metric_status_changes(
-    session: AsyncSession, org_id: uuid.UUID, snapshot: MetricSnapshot, *, cause: str = "write"
-) -> list[tuple[str, uuid.UUID | None, dict[str, Any]]]:
-    """After writing the batch: the `key_result.status_changed` events (type, subject,
-    payload) of the key results of `snapshot` whose status moved, to pass to `emit_many`
-    (`snapshot.after` is filled). One window-aggregate statement, none without key results.
-
-    Measured rather than predicted from the batch: one pass per window over the stored
-    points either way, and reading the windows again also counts points that concurrent
-    batches committed meanwhile (as the full engine did).
-    """
-    if not snapshot.key_results:
-        return []
-    values = await _window_values(session, org_id, snapshot.key_results)
-    snapshot.after = {
-        kr.id: metric_score(kr, values, snapshot.as_of, snapshot.thresholds)
-        for kr in snapshot.key_results
-    }
-    moved = [
-        (str(kr.id), kr)
-        for kr in snapshot.key_results
-        if snapshot.after[kr.id].status is not snapshot.before[kr.id].status
-    ]
-    moved.sort(key=lambda item: item[0])
-    announced: list[tuple[str, uuid.UUID | None, dict[str, Any]]] = []
-    for _, kr in moved:
-        after = snapshot.after[kr.id]
-        payload = {
-            "key_result_id": str(kr.id),
-            "objective_id": str(kr.objective_id),
-            "before": snapshot.before[kr.id].status.value,
-            "after": after.status.value,
-            "progress": after.progress,
-            "expected_progress": after.expected_progress,
-            "cause": cause,
-            "as_of": snapshot.as_of.isoformat(),
-        }
-        announced.append((STATUS_CHANGED, kr.id, payload))
-    return announced
+async def metric_scores(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key_results: Sequence[MetricKeyResult],
+    t: datetime,
+    thresholds: formulas.Thresholds,
+) -> dict[uuid.UUID, MetricScore]:
+    """Each key result's score at `t`: one window-aggregate statement for all of them."""
+    if not key_results:
+        return {}
+    values = await window_values(session, org_id, [kr.window for kr in key_results])
+    return {kr.id: metric_score(kr, values, t, thresholds) for kr in key_results}
 
 
 def _status(value: KeyResultRollup | str) -> str:
     return value if isinstance(value, str) else value.status.value
+
+
+def _progress(value: KeyResultRollup | str) -> float | None:
+    return None if isinstance(value, str) else value.progress
+
+
+def _as_of(value: KeyResultRollup | str, now: datetime) -> datetime:
+    return now if isinstance(value, str) else value.as_of

@@ -3,10 +3,10 @@
 Once per UTC day and organization (run by the delivery worker; safe to run from several
 workers: an advisory lock serialises them and a marker makes it idempotent) it
 
-- compares each active key result's status now with its status at the previous sweep
-  (or, when a write announced a status since, with that announced status) and emits
-  `key_result.status_changed` with `cause: "sweep"` for the differences: pace moves with
-  time even when no data arrives;
+- compares each active key result's status now with its last announced status (stored in
+  `key_result_statuses`; where none is stored, with its status at the previous sweep or a
+  status announced since) and emits `key_result.status_changed` with `cause: "sweep"` for
+  the differences: pace moves with time even when no data arrives;
 - emits `commitment.overdue` for open commitments whose due date passed since the previous
   sweep (on the first sweep: those due yesterday), once per commitment and due date;
 - deletes finished (succeeded or failed) webhook deliveries older than

@@ -16,10 +16,15 @@ async def get(
     for_update: bool = False,
     for_share: bool = False,
 ) -> KeyResult | None:
-    """One key result; `for_share` blocks a concurrent archive until the transaction ends."""
+    """One key result; `for_share` blocks a concurrent archive until the transaction ends.
+
+    `for_update` takes FOR NO KEY UPDATE (key results' keys never change): it still excludes
+    other writers and `for_share`, but not the key-share lock of a foreign-key check, so a
+    row pointing at this key result (e.g. its stored status, written by the worker's recheck)
+    can be inserted meanwhile without a lock cycle."""
     query = select(KeyResult).where(KeyResult.org_id == org_id, KeyResult.id == key_result_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     elif for_share:
         query = query.with_for_update(read=True)
     result = await session.execute(query)

@@ -245,6 +245,9 @@ async def create_key_result(
     session.add(key_result)
     await session.flush()
     await emit(session, org_id, "key_result.created", key_result.id, key_result_payload(key_result))
+    # Its first status, stored: the `before` of the first change points cause (the worker's
+    # recheck stores a key result it sees for the first time without announcing it).
+    await status.observe(session, org_id, [key_result.id])
     return key_result
 
 

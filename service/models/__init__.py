@@ -12,6 +12,7 @@ from service.models.delivery_attempt import DeliveryAttempt
 from service.models.event import Event
 from service.models.idempotency_record import IdempotencyRecord, IdempotencyStatus
 from service.models.key_result import KeyResult, KeyResultDirection, KeyResultState, Measure
+from service.models.key_result_status import KeyResultStatus
 from service.models.metric import Aggregation, Direction, Metric, MetricKind
 from service.models.metric_edge import EdgeRelation, MetricEdge
 from service.models.objective import Objective, ObjectiveState, RollupMode
@@ -19,6 +20,7 @@ from service.models.objective_metric import ObjectiveMetric
 from service.models.organization import Organization
 from service.models.person import Person, PersonKind
 from service.models.point import Point
+from service.models.status_recheck import StatusRecheck
 from service.models.team import Team
 from service.models.team_member import TeamMember
 from service.models.webhook_endpoint import WebhookEndpoint
@@ -45,6 +47,7 @@ __all__ = [
     "KeyResult",
     "KeyResultDirection",
     "KeyResultState",
+    "KeyResultStatus",
     "Measure",
     "Metric",
     "MetricEdge",
@@ -58,6 +61,7 @@ __all__ = [
     "Point",
     "RollupMode",
     "Scope",
+    "StatusRecheck",
     "Team",
     "TeamMember",
     "WebhookEndpoint",

@@ -3,8 +3,9 @@
 A batch is atomic: every point is checked (plain dict checks, no object per point) and
 any fault refuses the whole batch with each bad point listed. Within a batch the last
 point of an identity (metric, ts, dimensions) wins; against stored points the last write
-wins. One `metric.points_ingested` event per metric, and `key_result.status_changed` for
-key results on those metrics whose status moved, are written in the same transaction.
+wins. One `metric.points_ingested` event per metric is written in the same transaction;
+`key_result.status_changed` for key results the batch moved is announced by the worker
+about a second after the commit (`service.events.recheck`: the upsert queues the batch).
 """
 
 import math
@@ -18,7 +19,6 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import Invalid, NotFound
-from service.events import status
 from service.events.outbox import emit_many
 from service.metrics import repository as metrics_repository
 from service.points import repository
@@ -318,15 +318,12 @@ async def ingest(
     # Sorted, so concurrent batches touching the same rows lock them in the same order.
     ordered = [rows[identity] for identity in sorted(rows)]
 
-    # Key results measured on these metrics may change status: bracket the write with the
-    # light path of `service.events.status` (only the windows the batch reaches, one
-    # aggregate statement before and one after, no full roll-ups).
-    before = await status.metric_snapshot(session, org_id, ordered)
+    # Key results measured on these metrics may change status: the upsert also queues the
+    # batch for the worker's recheck (`service.events.recheck`), which announces the changes
+    # after the commit; no window is read here.
     counts = await repository.upsert(session, org_id, ordered)
-    changes = await status.metric_status_changes(session, org_id, before)
 
-    # One statement for the batch's events: `metric.points_ingested` per metric, then the
-    # `key_result.status_changed` of every key result the batch moved.
+    # One statement for the batch's events: `metric.points_ingested` per metric.
     await emit_many(
         session,
         org_id,
@@ -337,8 +334,7 @@ async def ingest(
                 _event_payload(key, metric_stats, counts.get(metric_stats.metric_id, (0, 0))),
             )
             for key, metric_stats in stats.items()
-        ]
-        + changes,
+        ],
     )
 
     inserted = sum(count[0] for count in counts.values())

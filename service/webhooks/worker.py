@@ -26,6 +26,12 @@ last success, for display.
 The worker wakes on `LISTEN lodestar_events` (a commit that fanned out deliveries notifies
 it), and otherwise sleeps until the earliest due delivery, at most `worker_poll_seconds`.
 Once per loop it also runs the daily sweep (`service.events.sweep`), which is idempotent.
+
+Beside the delivery loop runs the status recheck (`service.events.recheck`): the
+`key_result.status_changed` caused by ingested points, announced at most every
+`status_recheck_interval_seconds` (batches committed in between are coalesced), woken by
+the ingestion's own notification (`metric.points_ingested`), with `worker_poll_seconds`
+as the fallback poll. Each run is one transaction; a failed run leaves its queue rows.
 """
 
 import asyncio
@@ -48,7 +54,7 @@ from standardwebhooks import Webhook
 from service.db import unit_of_work
 from service.events.listener import EventListener
 from service.settings import Settings
-from service.webhooks.addresses import check_url
+from service.webhooks.addresses import Resolver, resolve, send_target
 
 log = logging.getLogger("lodestar.webhooks")
 
@@ -56,6 +62,7 @@ EXCERPT_BYTES = 1024
 USER_AGENT = "Lodestar-Webhooks/0.1"
 ATTEMPT_HEADER = "lodestar-attempt"
 SWEEP_CHECK_SECONDS = 300.0  # how often a worker looks for organizations not swept today
+RECHECK_LIMIT = 500  # queued ingestion batches claimed per recheck transaction
 
 _CLAIM = text(
     """
@@ -236,16 +243,21 @@ class DeliveryWorker:
         *,
         listener: EventListener | None = None,
         client: httpx.AsyncClient | None = None,
+        resolver: Resolver = resolve,
         sweep: bool = True,
+        recheck: bool = True,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.listener = listener
         self.sweep = sweep
         self._client = client
+        self.resolver = resolver
         self._owns_client = False
         self._wake = asyncio.Event()
         self._last_sweep = -SWEEP_CHECK_SECONDS
+        self.recheck = recheck
+        self._recheck_wake = asyncio.Event()
 
     async def run(self) -> None:
         """Deliver until cancelled: up to `worker_batch_size` sends in flight at once.
@@ -256,6 +268,7 @@ class DeliveryWorker:
         if self.listener is not None:
             self.listener.add(self._notified)
         in_flight: set[asyncio.Task[Outcome]] = set()
+        rechecks = asyncio.create_task(self._recheck_loop()) if self.recheck else None
 
         def finished(task: asyncio.Task[Outcome]) -> None:
             in_flight.discard(task)
@@ -287,6 +300,10 @@ class DeliveryWorker:
         finally:
             if self.listener is not None:
                 self.listener.remove(self._notified)
+            if rechecks is not None:
+                rechecks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await rechecks
             for task in in_flight:
                 task.cancel()
             await asyncio.gather(*in_flight, return_exceptions=True)
@@ -333,10 +350,16 @@ class DeliveryWorker:
         error: str | None = None
         try:
             async with asyncio.timeout(self.settings.webhook_timeout_seconds):
-                await check_url(claim.url, production=self.settings.is_production)
-                headers = signed_headers(claim, content, datetime.now(UTC))
+                target = await send_target(
+                    claim.url, production=self.settings.is_production, resolver=self.resolver
+                )
+                headers = signed_headers(claim, content, datetime.now(UTC)) | target.headers
                 async with client.stream(
-                    "POST", claim.url, content=content.encode(), headers=headers
+                    "POST",
+                    target.url,
+                    content=content.encode(),
+                    headers=headers,
+                    extensions=target.extensions,
                 ) as response:
                     status_code = response.status_code
                     excerpt = await _excerpt(response)
@@ -379,6 +402,42 @@ class DeliveryWorker:
 
     def _notified(self, _org_id: uuid.UUID, _seq: int) -> None:
         self._wake.set()
+        self._recheck_wake.set()
+
+    async def recheck_once(self) -> int:
+        """Recheck every queued ingestion batch (one transaction per `RECHECK_LIMIT`
+        batches); the number of status events emitted."""
+        from service.events.recheck import recheck_statuses
+
+        emitted = 0
+        while True:
+            async with unit_of_work(self.sessions) as session:
+                claimed, announced = await recheck_statuses(session, limit=RECHECK_LIMIT)
+            emitted += announced
+            if claimed < RECHECK_LIMIT:
+                return emitted
+
+    async def _recheck_loop(self) -> None:
+        """`recheck_once` at most every `status_recheck_interval_seconds`: after that, as soon
+        as a notification arrived (ingestion's commit sends one), else after the poll
+        interval (notifications are lost while the listener reconnects)."""
+        interval = self.settings.status_recheck_interval_seconds
+        while True:
+            self._recheck_wake.clear()
+            started = time.monotonic()
+            try:
+                await self.recheck_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("status recheck failed")
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+            if self.listener is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._recheck_wake.wait(),
+                        max(0.0, self.settings.worker_poll_seconds - interval),
+                    )
 
     async def _idle(self, *, busy: bool) -> None:
         """Wait for a notification, a finished send, or the next due delivery (at most the

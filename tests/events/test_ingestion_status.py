@@ -1,6 +1,6 @@
-"""Ingestion's light status bracket (`status.metric_snapshot` / `metric_status_changes`)
-agrees with the roll-up engine (`key_result_rollups`) and leaves out only key results
-the batch cannot move."""
+"""The recheck's light status path (`status.metric_key_results` / `metric_scores`, used by
+`service.events.recheck` after ingestion) agrees with the roll-up engine
+(`key_result_rollups`) and leaves out only key results the batch cannot move."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events import status
+from service.events.status import Span
 from service.models import Organization, Point
 from service.points.repository import Row, upsert
 from service.rollups.service import key_result_rollups
@@ -94,15 +95,16 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
 
     # when the light path and the engine compute the statuses before and after the batch is
     # written, at the same instant
-    snapshot = await status.metric_snapshot(session, org.id, batch, as_of=now)
+    thresholds, found = await status.metric_key_results(session, org.id, spans(batch), now)
+    light_before = await status.metric_scores(session, org.id, found, now, thresholds)
     engine_before = await key_result_rollups(session, org.id, ids, as_of=now)
     await upsert(session, org.id, batch)
-    changes = await status.metric_status_changes(session, org.id, snapshot)
+    light_after = await status.metric_scores(session, org.id, found, now, thresholds)
     engine_after = await key_result_rollups(session, org.id, ids, as_of=now)
 
     # then they agree on every key result the light path keeps, and it keeps all but the
     # ones whose window is still empty (future cycle: no data either way)
-    for light_scores, engine in ((snapshot.before, engine_before), (snapshot.after, engine_after)):
+    for light_scores, engine in ((light_before, engine_before), (light_after, engine_after)):
         light = {
             kr_id: (score.status.value, score.progress, score.expected_progress)
             for kr_id, score in light_scores.items()
@@ -116,7 +118,16 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
         assert len(light) == 5 * 2 * len(SHAPES) + len(SHAPES)
         assert {engine[kr_id].status.value for kr_id in set(ids) - set(light)} == {"no_data"}
         assert len({status for status, _, _ in light.values()}) >= 4
-    assert changes != []
+    assert any(light_before[kr_id].status != light_after[kr_id].status for kr_id in light_after)
+
+
+def spans(batch: list[Row]) -> dict[uuid.UUID, Span]:
+    """Each metric's earliest and latest ts in the batch (what ingestion queues)."""
+    found: dict[uuid.UUID, Span] = {}
+    for metric_id, ts, *_ in batch:
+        first, last = found.get(metric_id, (ts, ts))
+        found[metric_id] = (min(first, ts), max(last, ts))
+    return found
 
 
 async def test_the_light_status_path_skips_key_results_the_batch_cannot_reach(
@@ -135,10 +146,40 @@ async def test_the_light_status_path_skips_key_results_the_batch_cannot_reach(
     yesterday = datetime.now(UTC) - timedelta(days=1)
 
     # when a batch holds points of yesterday only, then only points after now
-    recent = await status.metric_snapshot(session, org.id, [(metric.id, yesterday, "{}", 1.0, "")])
-    later = datetime.now(UTC) + timedelta(minutes=1)
-    ahead = await status.metric_snapshot(session, org.id, [(metric.id, later, "{}", 1.0, "")])
+    now = datetime.now(UTC)
+    _, recent = await status.metric_key_results(
+        session, org.id, {metric.id: (yesterday, yesterday)}, now
+    )
+    later = now + timedelta(minutes=1)
+    _, ahead = await status.metric_key_results(session, org.id, {metric.id: (later, later)}, now)
 
     # then only the running cycle's key results can move, and none for points ahead of now
-    assert {kr.id for kr in recent.key_results} == set(running)
-    assert ahead.key_results == []
+    assert {kr.id for kr in recent} == set(running)
+    assert ahead == []
+
+
+async def test_the_light_status_path_ignores_draft_and_archived_objectives(
+    session: AsyncSession,
+) -> None:
+    # given key results on one metric under an active, a draft and an archived objective
+    org = await factories.create_org(session)
+    metric = await factories.create_metric(session, org, aggregation="sum")
+    today = datetime.now(UTC).date()
+    cycle = await factories.create_cycle(
+        session, org, starts_on=today - timedelta(days=5), ends_on=today + timedelta(days=5)
+    )
+    by_state = {}
+    for state in ("active", "draft", "archived", "closed"):
+        objective = await factories.create_objective(session, org, cycle, state=state)
+        by_state[state] = await factories.create_key_result(
+            session, objective, measure="metric", metric_id=metric.id
+        )
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+
+    # when the key results a point of yesterday can move are looked up
+    _, found = await status.metric_key_results(
+        session, org.id, {metric.id: (yesterday, yesterday)}, datetime.now(UTC)
+    )
+
+    # then those of the draft and the archived objective are not among them (SPEC §3)
+    assert {kr.id for kr in found} == {by_state["active"].id, by_state["closed"].id}

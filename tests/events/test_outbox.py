@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.errors import Invalid
 from service.events import outbox
 from service.models import Delivery, WebhookEndpoint
-from service.webhooks.addresses import check_url, is_public
+from service.webhooks.addresses import check_url, is_public, send_target
 from tests import factories
 
 
@@ -93,3 +93,24 @@ async def test_a_public_address_is_allowed_in_production() -> None:
 async def test_malformed_urls_are_refused_everywhere(url: str) -> None:
     with pytest.raises(Invalid):
         await check_url(url, production=False)
+
+
+async def test_a_send_is_pinned_to_the_checked_address_in_production() -> None:
+    async def six(host: str, port: int) -> list[str]:
+        return ["2606:4700::1111", "93.184.215.14"]
+
+    pinned = await send_target("https://Hooks.Example.test/in", production=True, resolver=six)
+    literal = await send_target("https://93.184.215.14/in", production=True, resolver=six)
+    development = await send_target("http://localhost:9/in", production=False, resolver=six)
+
+    assert (pinned.url, pinned.headers, pinned.extensions) == (
+        "https://[2606:4700::1111]/in",
+        {"Host": "Hooks.Example.test"},
+        {"sni_hostname": "hooks.example.test"},
+    )
+    assert (literal.url, literal.headers, literal.extensions) == (
+        "https://93.184.215.14/in",
+        {},
+        {},
+    )
+    assert (development.url, development.headers) == ("http://localhost:9/in", {})

@@ -7,7 +7,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Event, Metric, Point
+from service.events import status
+from service.events.recheck import recheck_statuses
+from service.models import Event, Metric, Organization, Point
 from tests.factories import (
     create_api_key,
     create_cycle,
@@ -463,21 +465,29 @@ async def test_a_point_that_moves_a_key_results_status_announces_it(
         start_value=0.0,
         target_value=10.0,
     )
+    await status.observe(session, org.id, [key_result.id])  # as create_key_result does
     key = await create_api_key(session, org, scopes=("ingest",))
     ts = (datetime.now(UTC) - timedelta(days=1)).isoformat()
 
-    # when a point reaches the target
+    # when a point reaches the target, and the worker's recheck runs after the commit
     await client.post(
         "/v1/points", json={"points": [point("activations", ts, 10)]}, headers=bearer(key)
     )
+    announced_in_the_request = await status_payloads(session, org)
+    await recheck_statuses(session)
 
-    # then
-    result = await session.execute(
-        select(Event.payload).where(
-            Event.org_id == org.id, Event.type == "key_result.status_changed"
-        )
-    )
-    payloads = result.scalars().all()
-    assert [(p["key_result_id"], p["before"], p["after"]) for p in payloads] == [
-        (str(key_result.id), "no_data", "done")
+    # then the recheck announced it, with cause ingest
+    assert announced_in_the_request == []
+    payloads = await status_payloads(session, org)
+    assert [(p["key_result_id"], p["before"], p["after"], p["cause"]) for p in payloads] == [
+        (str(key_result.id), "no_data", "done", "ingest")
     ]
+
+
+async def status_payloads(session: AsyncSession, org: Organization) -> list[dict[str, Any]]:
+    result = await session.execute(
+        select(Event.payload)
+        .where(Event.org_id == org.id, Event.type == "key_result.status_changed")
+        .order_by(Event.seq)
+    )
+    return list(result.scalars().all())

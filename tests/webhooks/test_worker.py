@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +17,7 @@ from service.db import unit_of_work
 from service.events import outbox
 from service.events.sweep import run_daily_sweeps
 from service.models import Delivery, DeliveryAttempt, Event, Organization, WebhookEndpoint
-from service.settings import Settings
+from service.settings import Environment, Settings
 from service.webhooks import service
 from service.webhooks.schemas import EndpointCreate
 from service.webhooks.worker import DeliveryWorker
@@ -407,3 +408,91 @@ async def test_the_worker_sweeps_each_organization_once_a_day_whatever_the_numbe
             .all()
         )
     assert sorted(types) == ["commitment.overdue", "lodestar.daily_sweep"]
+
+
+class RebindingResolver:
+    """A name with a zero TTL: a public address first, a private one afterwards."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers = list(answers)
+        self.calls: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        return self.answers[min(len(self.calls), len(self.answers)) - 1]
+
+
+async def subscribe_url(sessions: Sessions, org: Organization, url: str) -> None:
+    async with unit_of_work(sessions) as session:
+        await service.create_endpoint(
+            session,
+            org.id,
+            EndpointCreate(url=url, event_types=["objective.created"]),
+            production=False,  # saved without resolving: the send decides
+        )
+
+
+async def test_in_production_a_send_connects_to_the_address_it_checked(
+    live_sessions: Sessions, live_org: Organization, worker_settings: Settings
+) -> None:
+    # given an endpoint by name, whose name answers public once and then private (DNS
+    # rebinding), and an HTTP client that records what the worker asks it to open
+    await subscribe_url(live_sessions, live_org, "https://hooks.example.test:8443/in?x=1")
+    await emit_committed(live_sessions, live_org)
+    resolver = RebindingResolver(["93.184.215.14"], ["127.0.0.1"])
+    opened: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        opened.append(request)
+        return httpx.Response(204)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    production = worker_settings.model_copy(update={"environment": Environment.production})
+    worker = DeliveryWorker(
+        live_sessions, production, sweep=False, recheck=False, client=client, resolver=resolver
+    )
+
+    # when
+    await worker.run_once()
+    await client.aclose()
+
+    # then the name was resolved once, and the request went to that address, keeping the
+    # name for the Host header and as the TLS server name the certificate is checked against
+    assert resolver.calls == ["hooks.example.test"]
+    [request] = opened
+    assert str(request.url) == "https://93.184.215.14:8443/in?x=1"
+    assert request.headers["host"] == "hooks.example.test:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.test"
+    [delivery] = await deliveries(live_sessions, live_org)
+    assert delivery.status == "succeeded"
+
+
+async def test_in_production_a_name_turned_private_is_not_sent_to(
+    live_sessions: Sessions, live_org: Organization, worker_settings: Settings
+) -> None:
+    # given an endpoint whose name now resolves to a private address
+    await subscribe_url(live_sessions, live_org, "http://hooks.example.test/in")
+    await emit_committed(live_sessions, live_org)
+    opened: list[httpx.Request] = []
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda request: opened.append(request) or httpx.Response(204))
+    )
+    production = worker_settings.model_copy(update={"environment": Environment.production})
+    worker = DeliveryWorker(
+        live_sessions,
+        production,
+        sweep=False,
+        recheck=False,
+        client=client,
+        resolver=RebindingResolver(["10.0.0.7"]),
+    )
+
+    # when
+    await worker.run_once()
+    await client.aclose()
+
+    # then nothing was opened and the attempt says why
+    assert opened == []
+    [attempt] = await attempts(live_sessions, live_org)
+    assert attempt.status_code is None
+    assert attempt.error is not None and "private" in attempt.error

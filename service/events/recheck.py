@@ -1,0 +1,129 @@
+"""The worker's status recheck: `key_result.status_changed` caused by ingested points.
+
+Ingestion (`service.points`) does not read key-result windows in its transaction (that
+made it 20–25× slower than its upsert, issue 5): its upsert statement also queues one
+`status_rechecks` row per batch that wrote points, holding each written metric's earliest
+and latest `ts`. The delivery worker (`lodestar worker`, or inside `serve`) runs
+`recheck_statuses` every `status_recheck_interval_seconds` (sooner after a quiet spell: a
+commit's NOTIFY wakes it), so a change is announced about a second after the batch commits,
+and the batches of that second are coalesced: each touched key result's window is read
+once however many batches reached it, and a key result that moved and moved back in
+between announces nothing (only net changes are announced).
+
+One transaction per run, so a crash or an error leaves the claimed rows queued for the
+next run:
+
+1. claim up to `limit` queue rows: `DELETE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+   LOCKED)`, so concurrent workers take disjoint rows;
+2. per organization, under an advisory transaction lock (concurrent workers recheck one
+   organization one after the other), merge the spans per metric, lock the stored statuses
+   of the key results the points can move, then find those key results (active, objective
+   neither draft nor archived, window reached) and compute each one's status now with one
+   window-aggregate statement;
+3. compare with the stored status (`key_result_statuses`): a difference is announced with
+   `cause: "ingest"` and stored; a key result without a stored status is stored silently
+   (its first observation: nothing says what it was before).
+
+Because writers lock the same stored rows before computing theirs, the events of a key
+result form one chain (each `before` is the previous `after`) whichever path announced
+them. See `service.events.status`.
+"""
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.events.outbox import emit_many
+from service.events.status import (
+    STATUS_CHANGED,
+    Span,
+    StoredStatus,
+    lock_metric_statuses,
+    metric_key_results,
+    metric_scores,
+    store_statuses,
+)
+
+CAUSE = "ingest"
+DEFAULT_LIMIT = 1000
+
+_CLAIM = text(
+    """
+    DELETE FROM status_rechecks
+    WHERE id IN (
+        SELECT id FROM status_rechecks ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+    )
+    RETURNING org_id, metric_ids, first_ts, last_ts
+    """
+)
+
+
+async def recheck_statuses(
+    session: AsyncSession, *, limit: int = DEFAULT_LIMIT, as_of: datetime | None = None
+) -> tuple[int, int]:
+    """Claim up to `limit` queued batches and announce the status changes they caused, in
+    the caller's transaction (commit it to make the claim and the events durable).
+
+    Returns (batches claimed, events emitted); a full claim means more may be queued.
+    """
+    claimed = (await session.execute(_CLAIM, {"limit": limit})).all()
+    spans: dict[uuid.UUID, dict[uuid.UUID, Span]] = defaultdict(dict)
+    for org_id, metric_ids, firsts, lasts in claimed:
+        merged = spans[org_id]
+        for metric_id, first, last in zip(metric_ids, firsts, lasts, strict=True):
+            span = merged.get(metric_id)
+            merged[metric_id] = (
+                (first, last) if span is None else (min(span[0], first), max(span[1], last))
+            )
+    emitted = 0
+    t = as_of or datetime.now(UTC)
+    for org_id in sorted(spans):
+        emitted += await _recheck_organization(session, org_id, spans[org_id], t)
+    return len(claimed), emitted
+
+
+async def _recheck_organization(
+    session: AsyncSession, org_id: uuid.UUID, spans: dict[uuid.UUID, Span], t: datetime
+) -> int:
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext(f"lodestar-recheck:{org_id}")))
+    )
+    # Lock first, then read: a writer that announced meanwhile has committed, so the reads
+    # below see its change and the comparison its stored status.
+    stored = await lock_metric_statuses(session, org_id, spans, t)
+    thresholds, key_results = await metric_key_results(session, org_id, spans, t)
+    scores = await metric_scores(session, org_id, key_results, t, thresholds)
+    announced: list[tuple[str, uuid.UUID | None, dict[str, Any]]] = []
+    to_store: list[StoredStatus] = []
+    for kr in sorted(key_results, key=lambda kr: kr.id):
+        score = scores[kr.id]
+        before = stored.get(kr.id)
+        if before is None:
+            # No stored status (or one stored after our lock: the insert keeps that one).
+            to_store.append(StoredStatus(kr.id, score.status.value, score.progress, t, False))
+        elif before != score.status.value:
+            to_store.append(StoredStatus(kr.id, score.status.value, score.progress, t, True))
+            announced.append(
+                (
+                    STATUS_CHANGED,
+                    kr.id,
+                    {
+                        "key_result_id": str(kr.id),
+                        "objective_id": str(kr.objective_id),
+                        "before": before,
+                        "after": score.status.value,
+                        "progress": score.progress,
+                        "expected_progress": score.expected_progress,
+                        "cause": CAUSE,
+                        "as_of": t.isoformat(),
+                    },
+                )
+            )
+    announced.sort(key=lambda event: str(event[1]))
+    await emit_many(session, org_id, announced)
+    await store_statuses(session, org_id, to_store)
+    return len(announced)

@@ -1,0 +1,24 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ARRAY, BigInteger, DateTime, Identity, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base, CreatedAtMixin, TenantMixin
+
+
+class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
+    """A committed ingestion batch whose key-result statuses the worker has yet to recheck.
+
+    One row per batch that wrote points, in the batch's own statement: each metric written
+    with the earliest and latest `ts` written (`metric_ids[i]`, `first_ts[i]`, `last_ts[i]`).
+    The worker (`service.events.recheck`) claims rows with SKIP LOCKED and deletes them in
+    the transaction that announces the changes, so a failed recheck leaves them queued.
+    """
+
+    __tablename__ = "status_rechecks"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    metric_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid()))
+    first_ts: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
+    last_ts: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
