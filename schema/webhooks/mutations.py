@@ -45,6 +45,17 @@ class WebhookEndpointInput:
     id: strawberry.ID = strawberry.field(description="The endpoint.")
 
 
+@strawberry.input(description="A new signing secret for a webhook endpoint.")
+class WebhookEndpointRotateSecretInput:
+    id: strawberry.ID = strawberry.field(description="The endpoint.")
+    keep_previous_for_hours: int = strawberry.field(
+        default=24,
+        description="For how long (0 to 168 hours) deliveries stay signed with the replaced"
+        " secret too, so receivers can switch without rejecting any; 0 stops using it at"
+        " once (a leaked secret).",
+    )
+
+
 @strawberry.input(description="One webhook delivery.")
 class WebhookDeliveryInput:
     id: strawberry.ID = strawberry.field(description="The delivery.")
@@ -159,17 +170,24 @@ class WebhookMutations:
         return await _endpoint(info, change)
 
     @strawberry.mutation(
-        description="Replace an endpoint's signing secret at once (needs `admin`); the new"
-        " secret is returned once."
+        description="Give an endpoint a new signing secret (needs `admin`), returned once."
+        " Deliveries carry a signature with each secret (`v1,<new> v1,<previous>`) until"
+        " `previousSecretExpiresAt`."
     )
     async def webhook_endpoint_rotate_secret(
         self,
         info: Info[Context, None],
-        input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
+        input: Annotated[WebhookEndpointRotateSecretInput, strawberry.argument(description=INPUT)],
     ) -> WebhookEndpointSecretPayload:
         org_id = info.context.principal.org_id
         return await _secret(
-            info, lambda session: service.rotate_secret(session, org_id, endpoint_id(input.id))
+            info,
+            lambda session: service.rotate_secret(
+                session,
+                org_id,
+                endpoint_id(input.id),
+                keep_previous_for_hours=input.keep_previous_for_hours,
+            ),
         )
 
     @strawberry.mutation(

@@ -33,6 +33,10 @@ class WebhookEndpoint(Node):
         description="Failed attempts since the last successful one."
     )
     disabled_at: datetime | None = strawberry.field(description="When it was last disabled.")
+    previous_secret_expires_at: datetime | None = strawberry.field(
+        description="Until when deliveries are also signed with the secret replaced by the last"
+        " rotation; null when only the current secret signs."
+    )
     created_at: datetime = strawberry.field(description="When the endpoint was created.")
 
     @classmethod
@@ -44,6 +48,7 @@ class WebhookEndpoint(Node):
             enabled=model.enabled,
             consecutive_failures=model.consecutive_failures,
             disabled_at=model.disabled_at,
+            previous_secret_expires_at=model.previous_secret_expires_at,
             created_at=model.created_at,
         )
 

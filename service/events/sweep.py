@@ -9,6 +9,7 @@ workers: an advisory lock serialises them and a marker makes it idempotent) it
   the differences: pace moves with time even when no data arrives;
 - emits `commitment.overdue` for open commitments whose due date passed since the previous
   sweep (on the first sweep: those due yesterday), once per commitment and due date;
+- forgets webhook secrets replaced by a rotation once their overlap has ended;
 - deletes finished (succeeded or failed) webhook deliveries older than
   `webhook_log_retention_days`, with their attempts; the events themselves stay.
 
@@ -20,7 +21,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db import unit_of_work
@@ -35,6 +36,7 @@ from service.models import (
     Event,
     KeyResult,
     KeyResultState,
+    WebhookEndpoint,
 )
 
 MARKER = catalog.MARKER
@@ -106,6 +108,11 @@ async def sweep_organization(
         changed = await _time_status_changes(session, org_id, previous, now)
     since = date.fromisoformat(previous.payload["day"]) if previous else today - timedelta(days=1)
     overdue = await _overdue_commitments(session, org_id, since, today)
+    await session.execute(  # replaced webhook secrets past their overlap are forgotten
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.org_id == org_id, WebhookEndpoint.previous_secret_expires_at <= now)
+        .values(previous_secret=None, previous_secret_expires_at=None)
+    )
     if log_retention_days is not None:
         await session.execute(
             delete(Delivery).where(

@@ -9,7 +9,7 @@ import base64
 import secrets
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,11 +95,35 @@ async def update_endpoint(
     return endpoint
 
 
+MAX_OVERLAP_HOURS = 168
+
+
 async def rotate_secret(
-    session: AsyncSession, org_id: uuid.UUID, endpoint_id: uuid.UUID
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    *,
+    keep_previous_for_hours: int = 24,
+    now: datetime | None = None,
 ) -> tuple[WebhookEndpoint, str]:
-    """Replace the secret at once; the next attempt of every delivery is signed with the new one."""
+    """A new secret, returned once. For `keep_previous_for_hours` (0 to 168) every attempt is
+    signed with the new and the replaced secret (two signatures, as Standard Webhooks
+    allows), so receivers can switch at their pace; 0 drops the replaced one at once (a
+    leaked secret). A rotation during an overlap replaces the older previous secret."""
+    if not 0 <= keep_previous_for_hours <= MAX_OVERLAP_HOURS:
+        raise Invalid(
+            f"the previous secret can be kept for 0 to {MAX_OVERLAP_HOURS} hours",
+            field="keep_previous_for_hours",
+            code=ErrorCode.OUT_OF_RANGE,
+        )
     endpoint = await get_endpoint(session, org_id, endpoint_id, for_update=True)
+    now = now or datetime.now(UTC)
+    if keep_previous_for_hours:
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = now + timedelta(hours=keep_previous_for_hours)
+    else:
+        endpoint.previous_secret = None
+        endpoint.previous_secret_expires_at = None
     secret = generate_secret()
     endpoint.secret = secret
     await session.flush()

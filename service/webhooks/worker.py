@@ -89,6 +89,8 @@ _CLAIM = text(
     )
     SELECT claimed.id, claimed.org_id, claimed.endpoint_id, claimed.event_id, claimed.attempts,
            claimed.created_at, endpoint.url, endpoint.secret,
+           CASE WHEN endpoint.previous_secret_expires_at > now() THEN endpoint.previous_secret
+           END AS previous_secret,
            event.type, event.payload, event.created_at AS event_created_at
     FROM claimed
     JOIN webhook_endpoints AS endpoint
@@ -176,6 +178,7 @@ class Claim:
     created_at: datetime
     url: str
     secret: str
+    previous_secret: str | None  # during a rotation's overlap: also signed with it
     event_type: str
     payload: dict[str, Any]
     event_created_at: datetime
@@ -210,7 +213,11 @@ def signed_headers(claim: Claim, content: str, now: datetime) -> dict[str, str]:
         "user-agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": str(math.floor(now.timestamp())),
-        "webhook-signature": Webhook(claim.secret).sign(msg_id, now, content),
+        "webhook-signature": " ".join(
+            Webhook(secret).sign(msg_id, now, content)
+            for secret in (claim.secret, claim.previous_secret)
+            if secret is not None
+        ),
         ATTEMPT_HEADER: str(claim.attempt),
     }
 

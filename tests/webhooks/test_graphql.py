@@ -1,5 +1,6 @@
 """Webhook endpoint management through GraphQL (admin scope), inside the test transaction."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -288,3 +289,54 @@ async def test_the_event_catalog_is_queryable(
     assert "webhook.ping" not in types
     assert types["key_result.status_changed"]["payloadShape"]["before"].startswith("on_track")
     assert {"check_in.created", "commitment.overdue", "metric.points_ingested"} <= set(types)
+
+
+ROTATE = """
+mutation ($id: ID!, $hours: Int!) {
+  webhookEndpointRotateSecret(input: {id: $id, keepPreviousForHours: $hours}) {
+    webhookEndpoint { previousSecretExpiresAt }
+    secret
+    userErrors { field code message }
+  }
+}
+"""
+
+
+async def test_a_rotation_keeps_the_previous_secret_for_the_hours_asked(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # given an endpoint
+    _org, key = await admin(session)
+    created = (
+        await gql(
+            client,
+            key,
+            CREATE,
+            input={"url": "http://127.0.0.1/h", "eventTypes": ["objective.created"]},
+        )
+    )["data"]["webhookEndpointCreate"]
+    endpoint_id = created["webhookEndpoint"]["id"]
+
+    # when rotated with a 48 h overlap, then with none, then with a bad number of hours
+    before = datetime.now(UTC)
+    overlap = (await gql(client, key, ROTATE, id=endpoint_id, hours=48))["data"]
+    at_once = (await gql(client, key, ROTATE, id=endpoint_id, hours=0))["data"]
+    refused = [
+        (await gql(client, key, ROTATE, id=endpoint_id, hours=hours))["data"] for hours in (-1, 169)
+    ]
+
+    # then
+    expires = overlap["webhookEndpointRotateSecret"]["webhookEndpoint"]["previousSecretExpiresAt"]
+    assert timedelta(hours=47.9) < datetime.fromisoformat(expires) - before < timedelta(hours=48.1)
+    assert at_once["webhookEndpointRotateSecret"]["webhookEndpoint"] == {
+        "previousSecretExpiresAt": None
+    }
+    for payload in refused:
+        assert payload["webhookEndpointRotateSecret"]["secret"] is None
+        assert payload["webhookEndpointRotateSecret"]["userErrors"] == [
+            {
+                "field": ["input", "keepPreviousForHours"],
+                "code": "OUT_OF_RANGE",
+                "message": "the previous secret can be kept for 0 to 168 hours",
+            }
+        ]

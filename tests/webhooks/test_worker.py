@@ -6,12 +6,13 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks import Webhook
 
 from service.db import unit_of_work
 from service.events import outbox
@@ -496,3 +497,88 @@ async def test_in_production_a_name_turned_private_is_not_sent_to(
     [attempt] = await attempts(live_sessions, live_org)
     assert attempt.status_code is None
     assert attempt.error is not None and "private" in attempt.error
+
+
+async def rotate(
+    sessions: Sessions, endpoint: WebhookEndpoint, hours: int, now: datetime | None = None
+) -> str:
+    async with unit_of_work(sessions) as session:
+        _, secret = await service.rotate_secret(
+            session, endpoint.org_id, endpoint.id, keep_previous_for_hours=hours, now=now
+        )
+    return secret
+
+
+async def test_after_a_rotation_both_secrets_verify_until_the_overlap_ends(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given an endpoint whose receiver still holds the old secret, rotated with an overlap
+    endpoint = await subscribe(live_sessions, live_org, receiver)
+    old_secret = receiver.secret
+    assert old_secret is not None
+    new_secret = await rotate(live_sessions, endpoint, hours=24)
+    await emit_committed(live_sessions, live_org)
+    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False, recheck=False)
+
+    # when delivered during the overlap
+    await worker.run_once()
+
+    # then it carries two signatures: the old secret verifies, and so does the new one
+    [received] = receiver.requests
+    assert received.verified is not None
+    assert len(received.headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(new_secret).verify(received.body, received.headers) == received.verified
+
+    # and once the overlap has ended, only the new secret signs
+    async with unit_of_work(live_sessions) as session:
+        stored = await session.get(WebhookEndpoint, endpoint.id)
+        assert stored is not None and stored.previous_secret == old_secret
+        stored.previous_secret_expires_at = datetime.now(UTC)
+    await emit_committed(live_sessions, live_org)
+    await worker.run_once()
+    await worker.aclose()
+    later = receiver.requests[-1]
+    assert later.verified is None  # the receiver's old secret no longer verifies
+    assert len(later.headers["webhook-signature"].split(" ")) == 1
+    Webhook(new_secret).verify(later.body, later.headers)
+
+
+async def test_a_rotation_without_overlap_drops_the_old_secret_at_once(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given a leaked secret, rotated with no overlap
+    endpoint = await subscribe(live_sessions, live_org, receiver)
+    new_secret = await rotate(live_sessions, endpoint, hours=0)
+    await emit_committed(live_sessions, live_org)
+
+    # when delivered
+    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False, recheck=False)
+    await worker.run_once()
+    await worker.aclose()
+
+    # then the old secret verifies nothing
+    [received] = receiver.requests
+    assert received.verified is None
+    Webhook(new_secret).verify(received.body, received.headers)
+
+
+async def test_the_daily_sweep_forgets_secrets_past_their_overlap(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver
+) -> None:
+    # given two endpoints rotated a day apart with a 24 h overlap
+    ended = await subscribe(live_sessions, live_org, receiver)
+    running_overlap = await subscribe(live_sessions, live_org, receiver)
+    now = datetime.now(UTC)
+    await rotate(live_sessions, ended, hours=24, now=now - timedelta(hours=25))
+    await rotate(live_sessions, running_overlap, hours=24, now=now - timedelta(hours=1))
+
+    # when the sweep runs
+    await run_daily_sweeps(live_sessions, now)
+
+    # then only the ended overlap's secret is gone
+    async with live_sessions() as session:
+        first = await session.get(WebhookEndpoint, ended.id)
+        second = await session.get(WebhookEndpoint, running_overlap.id)
+    assert first is not None and second is not None
+    assert (first.previous_secret, first.previous_secret_expires_at) == (None, None)
+    assert second.previous_secret is not None
