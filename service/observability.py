@@ -9,6 +9,12 @@ What is exported (prefix `lodestar_`):
 - `rate_limited_total`: requests refused with 429.
 - `db_pool_size`, `db_pool_checked_out`, `db_pool_overflow`: read from the SQLAlchemy pool at
   scrape time (no bookkeeping on the request path).
+- `webhook_deliveries_pending`, `webhook_delivery_lag_seconds` (how long the oldest due
+  attempt has waited), `status_rechecks_queued`, `status_recheck_lag_seconds` (age of the
+  oldest ingested batch whose status changes are not announced yet): the work waiting for
+  `lodestar worker`, read from the database at scrape time (one statement), so an alert on
+  the lags catches a worker that stopped. Left out of a scrape when the database does not
+  answer.
 
 `/metrics` has no authentication: it exposes no tenant data, but route names, volumes and pool
 usage are operational information, so keep it off the public listener (bind it to an internal
@@ -22,6 +28,7 @@ an empty directory before start: prometheus-client then writes the counters to f
 the process that answers the scrape.
 """
 
+import logging
 import os
 import time
 from collections.abc import Iterable
@@ -32,10 +39,14 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("lodestar.observability")
 
 # Collectors are created without a registry and registered into each app's registry, so that
 # several apps in one process (tests) each expose the same process-wide counters.
@@ -114,13 +125,74 @@ def build_registry(engine: AsyncEngine) -> CollectorRegistry:
     return registry
 
 
+_BACKLOG = text(
+    """
+    SELECT
+        (SELECT count(*) FROM deliveries WHERE status = 'pending'),
+        (SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(delivery.next_attempt_at)), 0)
+         FROM deliveries AS delivery
+         JOIN webhook_endpoints AS endpoint
+           ON endpoint.org_id = delivery.org_id AND endpoint.id = delivery.endpoint_id
+         WHERE delivery.status = 'pending' AND endpoint.enabled
+           AND delivery.next_attempt_at <= now()),
+        (SELECT count(*) FROM status_rechecks),
+        (SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) FROM status_rechecks)
+    """
+)
+_BACKLOG_GAUGES = (
+    ("lodestar_webhook_deliveries_pending", "Webhook deliveries not yet delivered or failed."),
+    (
+        "lodestar_webhook_delivery_lag_seconds",
+        "How long the oldest due delivery attempt has waited for a worker (0 when none).",
+    ),
+    (
+        "lodestar_status_rechecks_queued",
+        "Ingested batches whose key-result status changes are not announced yet.",
+    ),
+    (
+        "lodestar_status_recheck_lag_seconds",
+        "Age of the oldest of those batches (0 when none).",
+    ),
+)
+
+
+async def backlog(sessions: async_sessionmaker[AsyncSession]) -> list[Metric]:
+    """The worker's backlog gauges; none when the database does not answer."""
+    try:
+        async with sessions() as session:
+            row = (await session.execute(_BACKLOG)).one()
+    except (DBAPIError, OSError):
+        log.warning("/metrics: backlog not read (database unavailable)", exc_info=True)
+        return []
+    gauges: list[Metric] = []
+    for (name, documentation), number in zip(_BACKLOG_GAUGES, row, strict=True):
+        gauge = GaugeMetricFamily(name, documentation)
+        gauge.add_metric([], float(number))
+        gauges.append(gauge)
+    return gauges
+
+
+class _Gauges(Collector):
+    def __init__(self, gauges: list[Metric]) -> None:
+        self.gauges = gauges
+
+    def collect(self) -> Iterable[Metric]:
+        return self.gauges
+
+
 router = APIRouter()
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics_registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(registry)
+    gauges = await backlog(request.app.state.sessions)
+    if gauges:
+        scrape = CollectorRegistry(auto_describe=False)
+        scrape.register(_Gauges(gauges))
+        body += generate_latest(scrape)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def install(app: FastAPI, engine: AsyncEngine) -> None:

@@ -3,9 +3,15 @@
 import httpx
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events import outbox
 from service.observability import POINTS_INGESTED, POINTS_REJECTED
 from service.settings import Settings
+from service.webhooks import service as webhooks
+from service.webhooks.schemas import EndpointCreate
+from tests import factories
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -131,3 +137,43 @@ async def test_ingestion_routes_are_labelled_with_their_template(
         - value(before, "lodestar_http_requests_total", **labels)
         == 1
     )
+
+
+async def test_the_workers_backlog_is_read_at_scrape_time(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # given what is waiting for the worker now (other tests may have left work behind)
+    idle = await scrape(client)
+
+    # when a batch is ingested (queued for the status recheck) and a delivery is overdue
+    org = await factories.create_org(session)
+    await factories.create_metric(session, org, key="signups")
+    key = await factories.create_api_key(session, org, ("ingest",))
+    ingested = await client.post(
+        "/v1/points",
+        json={"points": [{"metric": "signups", "ts": "2026-01-05T00:00:00Z", "value": 3}]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert ingested.status_code == 200, ingested.text
+    await session.execute(
+        text("UPDATE status_rechecks SET created_at = now() - interval '90 seconds'")
+    )
+    await webhooks.create_endpoint(
+        session,
+        org.id,
+        EndpointCreate(url="http://127.0.0.1:9/h", event_types=["metric.points_ingested"]),
+        production=False,
+    )
+    await outbox.emit(session, org.id, "metric.points_ingested", None, {"metric": "signups"})
+    await session.execute(
+        text("UPDATE deliveries SET next_attempt_at = now() - interval '30 seconds'")
+    )
+    busy = await scrape(client)
+
+    # then
+    queued = "lodestar_status_rechecks_queued"
+    pending = "lodestar_webhook_deliveries_pending"
+    assert value(busy, queued) == value(idle, queued) + 1
+    assert value(busy, "lodestar_status_recheck_lag_seconds") >= 90
+    assert value(busy, pending) == value(idle, pending) + 1
+    assert value(busy, "lodestar_webhook_delivery_lag_seconds") >= 30
