@@ -64,7 +64,6 @@ async def get_key_result_report(
         raise Invalid("as_of must carry a time zone (e.g. 2027-01-15T00:00:00Z)", field="as_of")
     model = await get_key_result(session, principal.org_id, key_result)
     rollup = await key_result_rollup(session, principal.org_id, model.id, as_of=as_of)
-    delivery = rollup.delivery
     return KeyResultReport(
         **KeyResultRead.model_validate(model).model_dump(),
         graphql_id=global_ids.encode(GRAPHQL_TYPE, model.id),
@@ -75,11 +74,5 @@ async def get_key_result_report(
         status=rollup.status,
         expected_progress=rollup.expected_progress,
         confidence=rollup.confidence,
-        delivery=DeliveryRead(
-            committed=delivery.committed,
-            delivered=delivery.delivered,
-            open=delivery.open,
-            overdue=delivery.overdue,
-            on_time_rate=delivery.on_time_rate,
-        ),
+        delivery=DeliveryRead.model_validate(rollup.delivery),
     )

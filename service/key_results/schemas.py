@@ -80,6 +80,8 @@ class KeyResultRead(BaseModel):
 class DeliveryRead(BaseModel):
     """Commitments supporting the key result, as of `as_of`."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     committed: int = Field(description="Not dropped.")
     delivered: int = Field(description="Done by `as_of`.")
     open: int = Field(description="Neither done nor dropped.")

@@ -35,6 +35,12 @@ async def gql(client: httpx.AsyncClient, key: str, query: str, **variables: Any)
     return response.json()
 
 
+async def create_endpoint(client: httpx.AsyncClient, key: str) -> Any:
+    """An endpoint for objective.created on loopback; the create payload."""
+    input = {"url": "http://127.0.0.1/h", "eventTypes": ["objective.created"]}
+    return (await gql(client, key, CREATE, input=input))["data"]["webhookEndpointCreate"]
+
+
 async def admin(session: AsyncSession) -> tuple[Organization, str]:
     org = await factories.create_org(session)
     return org, await factories.create_api_key(session, org, scopes=("admin",))
@@ -111,14 +117,7 @@ async def test_rotate_disable_ping_redeliver_and_delete(
 ) -> None:
     # given an endpoint
     org, key = await admin(session)
-    created = (
-        await gql(
-            client,
-            key,
-            CREATE,
-            input={"url": "http://127.0.0.1/h", "eventTypes": ["objective.created"]},
-        )
-    )["data"]["webhookEndpointCreate"]
+    created = await create_endpoint(client, key)
     endpoint_id = created["webhookEndpoint"]["id"]
 
     # when the secret is rotated
@@ -307,15 +306,7 @@ async def test_a_rotation_keeps_the_previous_secret_for_the_hours_asked(
 ) -> None:
     # given an endpoint
     _org, key = await admin(session)
-    created = (
-        await gql(
-            client,
-            key,
-            CREATE,
-            input={"url": "http://127.0.0.1/h", "eventTypes": ["objective.created"]},
-        )
-    )["data"]["webhookEndpointCreate"]
-    endpoint_id = created["webhookEndpoint"]["id"]
+    endpoint_id = (await create_endpoint(client, key))["webhookEndpoint"]["id"]
 
     # when rotated with a 48 h overlap, then with none, then with a bad number of hours
     before = datetime.now(UTC)
