@@ -69,4 +69,7 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
             await session.rollback()
             raise
         else:
-            await session.commit()
+            # Routes that commit themselves before answering (ingestion, idempotency) leave
+            # no transaction: committing again would only begin and end an empty one.
+            if session.in_transaction():
+                await session.commit()

@@ -49,11 +49,24 @@ def notification(org_id: uuid.UUID, seq: int) -> str:
     return f"{org_id}:{seq}"
 
 
+# Organization ids as already parsed: a 1,000-metric batch sends 1,000 notifications of one
+# organization, and `uuid.UUID(text)` (~1 µs) was most of the listener's cost per
+# notification. Bounded: cleared when it reaches `_ORG_IDS_MAX` (a handful of orgs is usual).
+_org_ids: dict[str, uuid.UUID] = {}
+_ORG_IDS_MAX = 10_000
+
+
 def parse_notification(payload: str) -> tuple[uuid.UUID, int] | None:
     """The (org_id, seq) of a `lodestar_events` notification, None if it is not one of ours."""
     org, _, seq = payload.partition(":")
     try:
-        return uuid.UUID(org), int(seq)
+        org_id = _org_ids.get(org)
+        if org_id is None:
+            org_id = uuid.UUID(org)
+            if len(_org_ids) >= _ORG_IDS_MAX:
+                _org_ids.clear()
+            _org_ids[org] = org_id
+        return org_id, int(seq)
     except ValueError:
         return None
 
@@ -80,14 +93,19 @@ async def emit(
     return event
 
 
+# The events arrive as ONE JSON document `[[type, subject_id, payload], ...]` rather than
+# three arrays: asyncpg encodes array parameters element by element in Python (with an
+# `isinstance` against collections.abc per element), which cost ~1.5 ms of the event loop for
+# the 1,000 events of a 1,000-metric batch; orjson writes the document in ~0.1 ms. The
+# payloads are parsed as jsonb exactly as before (one document instead of one text each).
+# The seqs come back as one array (one row to decode instead of one per event).
 _EMIT_MANY = text(
     """
     WITH event AS (
         INSERT INTO events (id, org_id, type, subject_id, payload)
-        SELECT gen_random_uuid(), CAST(:org_id AS uuid), e.type, e.subject_id, e.payload::jsonb
-        FROM unnest(
-            CAST(:types AS varchar[]), CAST(:subject_ids AS uuid[]), CAST(:payloads AS text[])
-        ) WITH ORDINALITY AS e(type, subject_id, payload, position)
+        SELECT gen_random_uuid(), CAST(:org_id AS uuid), e.event ->> 0,
+               CAST(e.event ->> 1 AS uuid), e.event -> 2
+        FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS e(event, position)
         ORDER BY e.position
         RETURNING id, org_id, seq, type
     ),
@@ -99,12 +117,25 @@ _EMIT_MANY = text(
           ON endpoint.org_id = event.org_id
          AND endpoint.enabled
          AND event.type = ANY (endpoint.event_types)
+    ),
+    notified AS (
+        -- Sorted first: the volatile pg_notify is evaluated in seq order (sorted input),
+        -- so listeners hear a batch's events in order.
+        SELECT event.seq, pg_notify(:channel, event.org_id::text || ':' || event.seq::text)
+        FROM event
+        ORDER BY event.seq
     )
-    SELECT event.seq, pg_notify(:channel, event.org_id::text || ':' || event.seq::text)
-    FROM event
-    ORDER BY event.seq
+    SELECT array_agg(notified.seq ORDER BY notified.seq) FROM notified
     """
 )
+
+
+def json_default(value: object) -> str:
+    """orjson `default`: ids read back by asyncpg are its own `uuid.UUID` subclass, which
+    orjson does not serialize natively."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 async def emit_many(
@@ -121,11 +152,9 @@ async def emit_many(
         _EMIT_MANY,
         {
             "org_id": org_id,
-            "types": [type for type, _, _ in events],
-            "subject_ids": [subject_id for _, subject_id, _ in events],
-            # orjson: a 1,000-metric batch serializes 1,000 payloads here.
-            "payloads": [orjson.dumps(payload).decode() for _, _, payload in events],
+            "events": orjson.dumps(events, default=json_default).decode(),
             "channel": CHANNEL,
         },
     )
-    return [seq for seq, _ in result]
+    seqs: list[int] = result.scalar_one()
+    return seqs

@@ -2,27 +2,35 @@
 the worker's status recheck), and the batch's events."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Why not the raw asyncpg connection: this is already one round trip per batch, and under
-# text() SQLAlchemy hands the Python lists straight to asyncpg, which encodes the arrays in
-# binary itself; going around the session would only hide the statement from the
-# transaction's bookkeeping and from statement counting.
+from service.events.outbox import json_default
+
+# Why not the raw asyncpg connection: this is already one round trip per batch; going around
+# the session would only hide the statement from the transaction's bookkeeping and from
+# statement counting.
+#
+# The rows travel as ONE json document `[[metric_id, ts, dimensions, value, source], ...]`,
+# not as five arrays: asyncpg encodes array parameters element by element in Python (an
+# `isinstance` against collections.abc per element, a timezone conversion per timestamp),
+# ~2.7 ms of the event loop per 1,000 rows, where orjson writes the document in ~0.5 ms. On
+# the server `json_array_elements` + `->>` is no slower than `unnest` of binary arrays
+# (measured 0.39 vs 0.46 ms per 1,000 rows). `json`, not `jsonb`: `->>` then returns each
+# value's text as sent, so a float keeps its exact shortest repr (-0.0 included) and
+# float8in reads back the same double. Timestamps are sent in UTC (`validate`).
 UPSERT = text(
     """
     WITH written AS (
         INSERT INTO points AS p (org_id, metric_id, ts, dimensions, value, source)
-        SELECT CAST(:org_id AS uuid), r.metric_id, r.ts, r.dimensions::jsonb, r.value, r.source
-        FROM unnest(
-            CAST(:metric_ids AS uuid[]),
-            CAST(:ts AS timestamptz[]),
-            CAST(:dimensions AS text[]),
-            CAST(:values AS float8[]),
-            CAST(:sources AS text[])
-        ) AS r(metric_id, ts, dimensions, value, source)
+        SELECT CAST(:org_id AS uuid), CAST(r.point ->> 0 AS uuid),
+               CAST(r.point ->> 1 AS timestamptz), CAST(r.point ->> 2 AS jsonb),
+               CAST(r.point ->> 3 AS float8), r.point ->> 4
+        FROM json_array_elements(CAST(:rows AS json)) AS r(point)
         ON CONFLICT (org_id, metric_id, ts, dimensions) DO UPDATE
             SET value = EXCLUDED.value, source = EXCLUDED.source, recorded_at = now()
             WHERE (p.value, p.source) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.source)
@@ -44,11 +52,38 @@ UPSERT = text(
         FROM per_metric
         HAVING count(*) > 0
     )
-    SELECT metric_id, inserted, updated FROM per_metric
+    SELECT array_agg(metric_id), array_agg(inserted), array_agg(updated) FROM per_metric
+    """
+)
+
+# key → (id, archived) of the given keys that exist. A Core text statement (no ORM select to
+# build, no row objects): keys in as one json array, results out as one row of arrays.
+# `= ANY (ARRAY(subquery))` keeps the (org_id, key) index scan.
+METRICS_BY_KEY = text(
+    """
+    SELECT array_agg(m.key), array_agg(m.id), array_agg(m.archived_at IS NOT NULL)
+    FROM metrics AS m
+    WHERE m.org_id = :org_id
+      AND m.key = ANY (ARRAY(SELECT json_array_elements_text(CAST(:keys AS json))))
     """
 )
 
 Row = tuple[uuid.UUID, datetime, str, float, str]  # metric id, ts, dimensions JSON, value, source
+
+
+async def metrics_by_key(
+    session: AsyncSession, org_id: uuid.UUID, keys: Collection[str]
+) -> dict[str, tuple[uuid.UUID, bool]]:
+    """key → (metric id, archived) for those of `keys` that name a metric of `org_id`."""
+    if not keys:
+        return {}
+    result = await session.execute(
+        METRICS_BY_KEY, {"org_id": org_id, "keys": orjson.dumps(list(keys)).decode()}
+    )
+    found_keys, ids, archived = result.one()
+    if found_keys is None:
+        return {}
+    return dict(zip(found_keys, zip(ids, archived, strict=True), strict=True))
 
 
 async def upsert(
@@ -60,18 +95,11 @@ async def upsert(
     In the same statement, when anything was written, a `status_rechecks` row queues the
     written metrics' spans for the worker (`service.events.recheck`): key-result statuses
     are rechecked after the commit, not read here."""
-    metric_ids, ts, dimensions, values, sources = (
-        list(column) for column in zip(*rows, strict=True)
-    )
     result = await session.execute(
-        UPSERT,
-        {
-            "org_id": org_id,
-            "metric_ids": metric_ids,
-            "ts": ts,
-            "dimensions": dimensions,
-            "values": values,
-            "sources": sources,
-        },
+        UPSERT, {"org_id": org_id, "rows": orjson.dumps(rows, default=json_default).decode()}
     )
-    return {row[0]: (int(row[1]), int(row[2])) for row in result}
+    # One row of three arrays (decoded by asyncpg in C) rather than a row per metric.
+    metric_ids_written, inserted, updated = result.one()
+    if metric_ids_written is None:  # nothing inserted or updated
+        return {}
+    return dict(zip(metric_ids_written, zip(inserted, updated, strict=True), strict=True))

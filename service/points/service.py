@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import Invalid, NotFound
 from service.events.outbox import emit_many
-from service.metrics import repository as metrics_repository
 from service.points import repository
 from service.points.errors import BatchRejected, PointErrorCode
 from service.points.parsing import MALFORMED
@@ -87,6 +86,8 @@ def validate(
     errors: list[dict[str, Any]],
 ) -> tuple[dict[tuple[str, datetime, str], Row], dict[str, _MetricStats]]:
     """Check every point; return rows by identity (last wins) and per-metric stats.
+
+    Row and stats timestamps are in UTC (the upsert and the event payloads rely on it).
 
     Faults are appended to `errors`; rows are meaningless when any were found.
     """
@@ -246,6 +247,8 @@ def validate(
         if failed or errors:
             continue  # once anything failed, only more faults matter
         assert metric is not None and ts is not None
+        if ts.tzinfo is not UTC:  # `Z` and `+00:00` parse to UTC itself: rows travel in UTC
+            ts = ts.astimezone(UTC)
         rows[(key, ts, dimensions)] = (metric.id, ts, dimensions, value, source)
         seen = stats.get(key)
         if seen is None:
@@ -260,15 +263,20 @@ def validate(
 
 
 def _event_payload(key: str, stats: _MetricStats, counts: tuple[int, int]) -> dict[str, Any]:
-    """The `metric.points_ingested` payload (service.events.catalog)."""
+    """The `metric.points_ingested` payload (service.events.catalog).
+
+    The timestamps (UTC: see `validate`) stay datetimes here: `emit_many` serializes them
+    with orjson, which writes exactly `isoformat()`'s text (`2026-01-02T03:04:05.000006+00:00`)
+    several times faster than formatting 2,000 of them for a 1,000-metric batch in Python.
+    """
     return {
         "metric_id": str(stats.metric_id),
         "metric_key": key,
         "count": stats.received,
         "inserted": counts[0],
         "updated": counts[1],
-        "from_ts": stats.first.astimezone(UTC).isoformat(),
-        "to_ts": stats.last.astimezone(UTC).isoformat(),
+        "from_ts": stats.first,
+        "to_ts": stats.last,
     }
 
 
@@ -292,7 +300,7 @@ async def ingest(
     metrics = {
         key: MetricRef(metric_id, archived)
         for key, (metric_id, archived) in (
-            await metrics_repository.ids_by_key(session, org_id, keys)
+            await repository.metrics_by_key(session, org_id, keys)
         ).items()
     }
     if route_metric is not None:
