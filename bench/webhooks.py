@@ -126,9 +126,17 @@ async def subscription_latency(url: str, samples: int) -> None:
         latencies = []
         for _ in range(samples):
             async with unit_of_work(second.state.sessions) as session:
-                await outbox.emit(
-                    session, org.id, "metric.points_ingested", None, {"metric_key": "m"}
-                )
+                entry = {
+                    "metric_id": str(uuid.uuid4()),
+                    "metric_key": "m",
+                    "count": 1,
+                    "inserted": 1,
+                    "updated": 0,
+                    "from_ts": "2027-01-04T00:00:00+00:00",
+                    "to_ts": "2027-01-04T00:00:00+00:00",
+                }
+                payload = {"count": 1, "inserted": 1, "updated": 0, "metrics": [entry]}
+                await outbox.emit(session, org.id, "metric.points_ingested", None, payload)
             committed = time.perf_counter()
             await socket.recv()
             latencies.append(1000 * (time.perf_counter() - committed))

@@ -96,7 +96,14 @@ class ObjectiveUpdate:
 @strawberry.type(description="Points were stored for a metric.")
 class MetricPointsIngested:
     metric_key: str = strawberry.field(description="Key of the metric.")
-    event: LiveEvent = strawberry.field(description="The `metric.points_ingested` event.")
+    count: int = strawberry.field(description="Points of this metric in the batch.")
+    inserted: int = strawberry.field(description="New (ts, dimensions) identities stored.")
+    updated: int = strawberry.field(description="Stored points whose value changed.")
+    from_ts: datetime = strawberry.field(description="Earliest timestamp of these points.")
+    to_ts: datetime = strawberry.field(description="Latest timestamp of these points.")
+    event: LiveEvent = strawberry.field(
+        description="The batch's `metric.points_ingested` event (every metric of the batch)."
+    )
 
 
 async def key_result_of(session: AsyncSession, event: Event) -> tuple[uuid.UUID, uuid.UUID] | None:
@@ -260,9 +267,18 @@ class Subscription:
     ) -> AsyncGenerator[MetricPointsIngested, None]:
         def accept(loaded: LoadedEvent) -> MetricPointsIngested | None:
             event = loaded.event
-            if event.type != "metric.points_ingested" or metric_key not in _metric_keys(event):
+            entry = _metric_entry(event, metric_key)
+            if entry is None:
                 return None
-            return MetricPointsIngested(metric_key=metric_key, event=LiveEvent.from_model(event))
+            return MetricPointsIngested(
+                metric_key=metric_key,
+                count=int(entry["count"]),
+                inserted=int(entry["inserted"]),
+                updated=int(entry["updated"]),
+                from_ts=datetime.fromisoformat(str(entry["from_ts"])),
+                to_ts=datetime.fromisoformat(str(entry["to_ts"])),
+                event=LiveEvent.from_model(event),
+            )
 
         async for item in stream(info, accept):
             yield item
@@ -275,15 +291,14 @@ def _uuid(value: object) -> uuid.UUID | None:
         return None
 
 
-def _metric_keys(event: Event) -> set[str]:
-    payload = event.payload
-    keys = {str(payload["metric_key"])} if payload.get("metric_key") else set()
-    for metric in payload.get("metrics") or []:
-        if isinstance(metric, dict) and metric.get("key"):
-            keys.add(str(metric["key"]))
-        elif isinstance(metric, str):
-            keys.add(metric)
-    return keys
+def _metric_entry(event: Event, metric_key: str) -> dict[str, Any] | None:
+    """The entry of `metric_key` in a `metric.points_ingested` event, else None."""
+    if event.type != "metric.points_ingested":
+        return None
+    for entry in event.payload.get("metrics") or []:
+        if isinstance(entry, dict) and entry.get("metric_key") == metric_key:
+            return entry
+    return None
 
 
 class SubscriptionRouter(GraphQLRouter[SubscriptionContext, None]):

@@ -175,15 +175,25 @@ def _types() -> list[EventType]:
         ),
         EventType(
             "metric.points_ingested",
-            "A batch of points was stored for a metric (one event per metric per batch).",
+            "A batch of points was stored: one event per batch (per 1,000 metrics of a batch"
+            " touching more), listing each metric by key with its points (`count`), new"
+            " identities (`inserted`), changed values (`updated`) and time span, plus the"
+            " totals. The subject is the metric when the event lists one.",
             {
-                "metric_id": "str",
-                "metric_key": "str",
                 "count": "int",
                 "inserted": "int",
                 "updated": "int",
-                "from_ts": "datetime",
-                "to_ts": "datetime",
+                "metrics": [
+                    {
+                        "metric_id": "str",
+                        "metric_key": "str",
+                        "count": "int",
+                        "inserted": "int",
+                        "updated": "int",
+                        "from_ts": "datetime",
+                        "to_ts": "datetime",
+                    }
+                ],
             },
         ),
         EventType(

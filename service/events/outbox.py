@@ -49,24 +49,11 @@ def notification(org_id: uuid.UUID, seq: int) -> str:
     return f"{org_id}:{seq}"
 
 
-# Organization ids as already parsed: a 1,000-metric batch sends 1,000 notifications of one
-# organization, and `uuid.UUID(text)` (~1 µs) was most of the listener's cost per
-# notification. Bounded: cleared when it reaches `_ORG_IDS_MAX` (a handful of orgs is usual).
-_org_ids: dict[str, uuid.UUID] = {}
-_ORG_IDS_MAX = 10_000
-
-
 def parse_notification(payload: str) -> tuple[uuid.UUID, int] | None:
     """The (org_id, seq) of a `lodestar_events` notification, None if it is not one of ours."""
     org, _, seq = payload.partition(":")
     try:
-        org_id = _org_ids.get(org)
-        if org_id is None:
-            org_id = uuid.UUID(org)
-            if len(_org_ids) >= _ORG_IDS_MAX:
-                _org_ids.clear()
-            _org_ids[org] = org_id
-        return org_id, int(seq)
+        return uuid.UUID(org), int(seq)
     except ValueError:
         return None
 
@@ -144,8 +131,8 @@ async def emit_many(
     events: Sequence[tuple[str, uuid.UUID | None, dict[str, Any]]],
 ) -> list[int]:
     """`emit` for several (type, subject_id, payload) at once, in ONE statement whatever their
-    number (insert, fan-out and notify), for hot paths such as ingestion (one event per metric
-    of a batch). Returns the events' `seq` in the given order."""
+    number (insert, fan-out and notify), for writes announcing many things at once (status
+    changes of many key results). Returns the events' `seq` in the given order."""
     if not events:
         return []
     result = await session.execute(

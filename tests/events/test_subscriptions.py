@@ -72,9 +72,23 @@ async def subscribe(
     await asyncio.sleep(0.3)  # the protocol has no "subscribed" reply; let the resolver start
 
 
+def ingested(metric_key: str, count: int) -> dict[str, Any]:
+    """A `metric.points_ingested` payload listing one metric."""
+    entry = {
+        "metric_id": str(uuid.uuid4()),
+        "metric_key": metric_key,
+        "count": count,
+        "inserted": count,
+        "updated": 0,
+        "from_ts": "2027-01-04T00:00:00+00:00",
+        "to_ts": "2027-01-05T00:00:00+00:00",
+    }
+    return {"count": count, "inserted": count, "updated": 0, "metrics": [entry]}
+
+
 POINTS = """
 subscription ($key: String!) {
-  metricPointsIngested(metricKey: $key) { metricKey event { type payload } }
+  metricPointsIngested(metricKey: $key) { metricKey count inserted fromTs event { type payload } }
 }
 """
 
@@ -96,14 +110,14 @@ async def test_a_point_pushed_to_one_replica_reaches_a_subscriber_on_the_other_w
             org.id,
             "metric.points_ingested",
             uuid.uuid4(),
-            {"metric_key": "other", "count": 1},
+            ingested("other", 1),
         )
         await outbox.emit(
             session,
             org.id,
             "metric.points_ingested",
             uuid.uuid4(),
-            {"metric_key": "weekly_active_teams", "count": 3},
+            ingested("weekly_active_teams", 3),
         )
 
     # then the subscriber gets exactly the subscribed metric's event within a second
@@ -113,7 +127,12 @@ async def test_a_point_pushed_to_one_replica_reaches_a_subscriber_on_the_other_w
     assert message["type"] == "next"
     update = message["payload"]["data"]["metricPointsIngested"]
     assert update["metricKey"] == "weekly_active_teams"
-    assert update["event"]["payload"]["count"] == 3
+    assert (update["count"], update["inserted"], update["fromTs"]) == (
+        3,
+        3,
+        "2027-01-04T00:00:00+00:00",
+    )
+    assert update["event"]["payload"]["metrics"][0]["metric_key"] == "weekly_active_teams"
     assert elapsed < 1.0
 
 

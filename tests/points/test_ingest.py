@@ -359,7 +359,7 @@ async def test_exactly_10000_points_are_accepted(
     assert len(await stored(session, metric)) == 10_000
 
 
-async def test_one_event_per_metric_per_batch_in_the_same_transaction(
+async def test_one_event_per_batch_lists_each_metric_in_the_same_transaction(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     # given
@@ -394,17 +394,63 @@ async def test_one_event_per_metric_per_batch_in_the_same_transaction(
         .order_by(Event.seq)
     )
     events = result.all()
-    assert [subject for subject, _ in events] == [first.id, first.id, second.id]
+    # the first batch touched one metric (its subject), the second two (no single subject)
+    assert [subject for subject, _ in events] == [first.id, None]
     assert events[1].payload == {
-        "metric_id": str(first.id),
-        "metric_key": "first",
-        "count": 3,
-        "inserted": 2,
+        "count": 4,
+        "inserted": 3,
         "updated": 1,
-        "from_ts": "2026-01-01T00:00:00+00:00",
-        "to_ts": "2026-01-03T00:00:00+00:00",
+        "metrics": [
+            {
+                "metric_id": str(first.id),
+                "metric_key": "first",
+                "count": 3,
+                "inserted": 2,
+                "updated": 1,
+                "from_ts": "2026-01-01T00:00:00+00:00",
+                "to_ts": "2026-01-03T00:00:00+00:00",
+            },
+            {
+                "metric_id": str(second.id),
+                "metric_key": "second",
+                "count": 1,
+                "inserted": 1,
+                "updated": 0,
+                "from_ts": "2026-01-02T00:00:00+00:00",
+                "to_ts": "2026-01-02T00:00:00+00:00",
+            },
+        ],
     }
-    assert events[2].payload["count"] == 1
+
+
+async def test_a_batch_over_many_metrics_is_announced_in_events_of_at_most_1000(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # given 2,500 metrics
+    org = await create_org(session)
+    keys = [f"m{n:04d}" for n in range(2500)]
+    for metric_key in keys:
+        await create_metric(session, org, key=metric_key)
+    key = await create_api_key(session, org, scopes=("ingest",))
+
+    # when one batch has a point for each
+    response = await client.post(
+        "/v1/points",
+        json={"points": [point(k, "2026-01-01T00:00:00Z", 1) for k in reversed(keys)]},
+        headers=bearer(key),
+    )
+
+    # then three events list them all, in key order, 1,000 at most each
+    assert response.status_code == 200, response.text
+    result = await session.execute(
+        select(Event.payload)
+        .where(Event.org_id == org.id, Event.type == "metric.points_ingested")
+        .order_by(Event.seq)
+    )
+    payloads = list(result.scalars())
+    assert [len(payload["metrics"]) for payload in payloads] == [1000, 1000, 500]
+    assert [m["metric_key"] for p in payloads for m in p["metrics"]] == keys
+    assert [payload["inserted"] for payload in payloads] == [1000, 1000, 500]
 
 
 async def test_the_per_metric_route_takes_points_without_a_metric_field(

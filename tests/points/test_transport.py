@@ -94,16 +94,18 @@ async def test_the_event_payload_gives_utc_timestamps_in_isoformat(
         )
     ).scalar_one()
     utc = sorted(datetime.fromisoformat(ts).astimezone(UTC) for ts in stamps)
-    assert payload == {
-        "metric_id": str(metric.id),
-        "metric_key": "ts_shapes",
-        "count": 2,
-        "inserted": 2,
-        "updated": 0,
-        "from_ts": utc[0].isoformat(),  # 2026-01-01T21:34:05.000006+00:00
-        "to_ts": utc[1].isoformat(),  # 2026-01-02T18:00:00+00:00
-    }
-    assert payload["from_ts"] == "2026-01-01T21:34:05.000006+00:00"
+    assert payload["metrics"] == [
+        {
+            "metric_id": str(metric.id),
+            "metric_key": "ts_shapes",
+            "count": 2,
+            "inserted": 2,
+            "updated": 0,
+            "from_ts": utc[0].isoformat(),  # 2026-01-01T21:34:05.000006+00:00
+            "to_ts": utc[1].isoformat(),  # 2026-01-02T18:00:00+00:00
+        }
+    ]
+    assert payload["metrics"][0]["from_ts"] == "2026-01-01T21:34:05.000006+00:00"
 
 
 async def test_unknown_metric_keys_with_json_special_characters_are_told_apart(
