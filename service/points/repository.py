@@ -56,15 +56,15 @@ UPSERT = text(
     """
 )
 
-# key → (id, archived) of the given keys that exist. A Core text statement (no ORM select to
-# build, no row objects): keys in as one json array, results out as one row of arrays.
-# `= ANY (ARRAY(subquery))` keeps the (org_id, key) index scan.
+# key → (id, archived) of the given (distinct) keys that exist. A Core text statement (no ORM
+# select to build, no row objects): keys in as one json array, results out as one row of
+# arrays. A join, not `key = ANY (array)`: that tests every metric of the organization
+# against every key (1,000 keys × 2,000 metrics: 11–20 ms a batch, measured; the join 1.5 ms).
 METRICS_BY_KEY = text(
     """
     SELECT array_agg(m.key), array_agg(m.id), array_agg(m.archived_at IS NOT NULL)
-    FROM metrics AS m
-    WHERE m.org_id = :org_id
-      AND m.key = ANY (ARRAY(SELECT json_array_elements_text(CAST(:keys AS json))))
+    FROM json_array_elements_text(CAST(:keys AS json)) AS wanted(key)
+    JOIN metrics AS m ON m.org_id = :org_id AND m.key = wanted.key
     """
 )
 
