@@ -196,7 +196,7 @@ async def stream(
     ctx, principal, listener = _context(info)
     async with listener.queue() as queue:
         while True:
-            org_id, seq = await queue.get()
+            org_id, seq, _ = await queue.get()
             if org_id != principal.org_id:
                 continue
             loaded = await ctx.loads.get(org_id, seq)

@@ -24,8 +24,8 @@ from service.events.outbox import CHANNEL, parse_notification
 
 log = logging.getLogger("lodestar.events")
 
-Notification = tuple[uuid.UUID, int]
-Callback = Callable[[uuid.UUID, int], None]
+Notification = tuple[uuid.UUID, int, int]  # org_id, seq, webhook deliveries fanned out
+Callback = Callable[[uuid.UUID, int, int], None]
 QUEUE_SIZE = 1000
 PING_SECONDS = 30.0
 
@@ -68,13 +68,14 @@ class EventListener:
 
     @contextlib.asynccontextmanager
     async def queue(self) -> AsyncIterator["asyncio.Queue[Notification]"]:
-        """A queue of (org_id, seq) for as long as the context is open (oldest dropped if full)."""
+        """A queue of notifications for as long as the context is open (oldest dropped if
+        full)."""
         queue: asyncio.Queue[Notification] = asyncio.Queue(QUEUE_SIZE)
 
-        def put(org_id: uuid.UUID, seq: int) -> None:
+        def put(org_id: uuid.UUID, seq: int, deliveries: int) -> None:
             if queue.full():
                 queue.get_nowait()
-            queue.put_nowait((org_id, seq))
+            queue.put_nowait((org_id, seq, deliveries))
 
         self.add(put)
         try:

@@ -8,9 +8,10 @@ emits nothing. In that same transaction `emit` also
   than in a dispatcher that tails `events` by `seq` avoids the classic outbox trap: sequence
   values are taken at INSERT time but become visible at COMMIT time, so a reader that
   remembers "the last seq I saw" can skip an event whose transaction commits late;
-- queues `NOTIFY lodestar_events, '<org_id>:<seq>'`, which PostgreSQL delivers to every
-  listener (the webhook worker, the GraphQL subscription hubs of every replica) only when
-  the transaction commits.
+- queues `NOTIFY lodestar_events, '<org_id>:<seq>:<deliveries>'`, which PostgreSQL delivers
+  to every listener (the webhook worker, the GraphQL subscription hubs of every replica)
+  only when the transaction commits; `deliveries` (how many webhook deliveries the event
+  fanned out) lets the delivery worker sleep through events nobody subscribed to.
 
 Both ride in one statement after the event's INSERT.
 """
@@ -37,23 +38,31 @@ _FAN_OUT_AND_NOTIFY = text(
         WHERE endpoint.org_id = :org_id
           AND endpoint.enabled
           AND CAST(:type AS varchar) = ANY (endpoint.event_types)
+        RETURNING 1
     )
-    SELECT event.seq, pg_notify(:channel, event.org_id::text || ':' || event.seq::text)
+    SELECT event.seq,
+           pg_notify(
+               :channel,
+               event.org_id::text || ':' || event.seq::text || ':'
+               || (SELECT count(*) FROM fan_out)::text
+           )
     FROM events AS event
     WHERE event.org_id = :org_id AND event.id = :event_id
     """
 )
 
 
-def notification(org_id: uuid.UUID, seq: int) -> str:
-    return f"{org_id}:{seq}"
+def notification(org_id: uuid.UUID, seq: int, deliveries: int) -> str:
+    return f"{org_id}:{seq}:{deliveries}"
 
 
-def parse_notification(payload: str) -> tuple[uuid.UUID, int] | None:
-    """The (org_id, seq) of a `lodestar_events` notification, None if it is not one of ours."""
-    org, _, seq = payload.partition(":")
+def parse_notification(payload: str) -> tuple[uuid.UUID, int, int] | None:
+    """The (org_id, seq, deliveries) of a `lodestar_events` notification, None if it is not
+    one of ours."""
+    org, _, rest = payload.partition(":")
+    seq, _, deliveries = rest.partition(":")
     try:
-        return uuid.UUID(org), int(seq)
+        return uuid.UUID(org), int(seq), int(deliveries)
     except ValueError:
         return None
 
@@ -104,12 +113,22 @@ _EMIT_MANY = text(
           ON endpoint.org_id = event.org_id
          AND endpoint.enabled
          AND event.type = ANY (endpoint.event_types)
+        RETURNING event_id
+    ),
+    fanned AS (
+        SELECT event_id, count(*) AS deliveries FROM fan_out GROUP BY event_id
     ),
     notified AS (
         -- Sorted first: the volatile pg_notify is evaluated in seq order (sorted input),
         -- so listeners hear a batch's events in order.
-        SELECT event.seq, pg_notify(:channel, event.org_id::text || ':' || event.seq::text)
+        SELECT event.seq,
+               pg_notify(
+                   :channel,
+                   event.org_id::text || ':' || event.seq::text || ':'
+                   || COALESCE(fanned.deliveries, 0)::text
+               )
         FROM event
+        LEFT JOIN fanned ON fanned.event_id = event.id
         ORDER BY event.seq
     )
     SELECT array_agg(notified.seq ORDER BY notified.seq) FROM notified

@@ -407,8 +407,9 @@ class DeliveryWorker:
             if result.scalar_one_or_none() is True:
                 log.warning("webhook endpoint %s disabled after 24 h of failures", claim.url)
 
-    def _notified(self, _org_id: uuid.UUID, _seq: int) -> None:
-        self._wake.set()
+    def _notified(self, _org_id: uuid.UUID, _seq: int, deliveries: int) -> None:
+        if deliveries:  # an event no endpoint subscribed to leaves nothing to send
+            self._wake.set()
         self._recheck_wake.set()
 
     async def recheck_once(self) -> int:

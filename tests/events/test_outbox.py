@@ -1,14 +1,22 @@
 """Fan-out of events to webhook deliveries in the writer's transaction, and URL safety."""
 
+import asyncio
+
+import asyncpg
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from service.db import unit_of_work
 from service.errors import Invalid
 from service.events import outbox
+from service.events.listener import asyncpg_dsn
 from service.models import Delivery, WebhookEndpoint
+from service.webhooks import service as webhooks
 from service.webhooks.addresses import check_url, is_public, send_target
+from service.webhooks.schemas import EndpointCreate
 from tests import factories
+from tests.real_transactions import committed_org
 
 
 async def test_an_event_fans_out_to_enabled_endpoints_subscribed_to_its_type(
@@ -52,7 +60,7 @@ async def test_an_event_fans_out_to_enabled_endpoints_subscribed_to_its_type(
 
 def test_a_notification_round_trips() -> None:
     org = factories.uuid.uuid4()
-    assert outbox.parse_notification(outbox.notification(org, 42)) == (org, 42)
+    assert outbox.parse_notification(outbox.notification(org, 42, 3)) == (org, 42, 3)
     assert outbox.parse_notification("garbage") is None
 
 
@@ -114,3 +122,40 @@ async def test_a_send_is_pinned_to_the_checked_address_in_production() -> None:
         {},
     )
     assert (development.url, development.headers) == ("http://localhost:9/in", {})
+
+
+async def test_a_notification_says_how_many_deliveries_its_event_fanned_out(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    # given a listener and an organization with one endpoint subscribed to objective.created
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(asyncpg_dsn(database_url))
+    await listener.add_listener(outbox.CHANNEL, lambda *args: heard.put_nowait(args[3]))
+    try:
+        async with committed_org(engine) as (sessions, org):
+            async with unit_of_work(sessions) as session:
+                await webhooks.create_endpoint(
+                    session,
+                    org.id,
+                    EndpointCreate(url="http://127.0.0.1/h", event_types=["objective.created"]),
+                    production=False,
+                )
+
+            # when one event is emitted alone, and a subscribed and an unsubscribed one together
+            async with unit_of_work(sessions) as session:
+                alone = await outbox.emit(session, org.id, "objective.created", None, {})
+                seqs = await outbox.emit_many(
+                    session,
+                    org.id,
+                    [("check_in.created", None, {}), ("objective.created", None, {})],
+                )
+
+            # then each notification carries its event's number of deliveries
+            payloads = [await asyncio.wait_for(heard.get(), 5) for _ in range(3)]
+            assert [outbox.parse_notification(payload) for payload in payloads] == [
+                (org.id, alone.seq, 1),
+                (org.id, seqs[0], 0),
+                (org.id, seqs[1], 1),
+            ]
+    finally:
+        await listener.close()
