@@ -36,7 +36,7 @@ from service.models import (
     TeamMember,
     WebhookEndpoint,
 )
-from service.rollups.types import KeyResultRollup, ObjectiveRollup
+from service.rollups.types import KeyResultProgress, KeyResultRollup, ObjectiveRollup
 
 M = TypeVar("M")
 K = TypeVar("K")
@@ -104,6 +104,16 @@ class SettledLoader(Generic[K, V]):
 
     async def load_many(self, keys: Iterable[K]) -> list[V]:
         return list(await asyncio.gather(*map(self.load, keys)))
+
+    def peek(self, key: K) -> tuple[bool, V | None]:
+        """(True, value) when `key` is already loaded, else (False, None): lets a resolver
+        answer synchronously from the request's cache instead of awaiting a future."""
+        future = self._cache.get(key)
+        if future is None or not future.done() or future.cancelled():
+            return False, None
+        if future.exception() is not None:
+            return False, None
+        return True, future.result()
 
     async def _settle(self) -> None:
         quiet = 0
@@ -268,12 +278,14 @@ class Loaders:
     objectives_by_owner_person: DataLoader[uuid.UUID, list[Objective]]
     objectives_by_cycle: DataLoader[uuid.UUID, list[Objective]]
     key_result_rollup_by_id: SettledLoader[tuple[uuid.UUID, datetime], KeyResultRollup | None]
+    key_result_progress_by_id: SettledLoader[tuple[uuid.UUID, datetime], KeyResultProgress | None]
     objective_rollup_by_id: SettledLoader[tuple[uuid.UUID, datetime], ObjectiveRollup | None]
     metric_window_value: DataLoader[tuple[uuid.UUID, datetime, datetime], float | None]
 
 
 def create_loaders(db: Database, context: Any) -> Loaders:
     from schema.rollup_fields import (
+        key_result_progress_loader,
         key_result_rollup_loader,
         metric_window_value_loader,
         objective_rollup_loader,
@@ -281,6 +293,7 @@ def create_loaders(db: Database, context: Any) -> Loaders:
 
     return Loaders(
         key_result_rollup_by_id=key_result_rollup_loader(db, context),
+        key_result_progress_by_id=key_result_progress_loader(db, context),
         objective_rollup_by_id=objective_rollup_loader(db, context),
         metric_window_value=metric_window_value_loader(db),
         person_by_id=_by_id(db, Person),

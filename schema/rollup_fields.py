@@ -5,18 +5,26 @@ roll-ups go through per-request dataloaders keyed by (id, asOf) that call the en
 batch functions, so a page of objectives asking for `progress`, `status` and `breakdown`
 costs one engine call per distinct `asOf`, not one per object and field. A missing `asOf`
 means the instant the request started, the same for every field of the request.
+
+Key results' number fields (value, attainment, progress, status, expected progress) use
+the engine's lighter `key_result_progresses` (no confidence, no delivery); `delivery` and
+`rollup(id:)` use the full `key_result_rollups`. A list of key results
+(`Objective.keyResults`) prefetches the numbers its selection asks for before it returns,
+so those fields answer synchronously instead of awaiting one future each.
 """
 
+import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from schema.enum_values import raw
 from schema.errors import ApiError, ErrorCodes
@@ -61,6 +69,15 @@ def key_result_rollup_loader(
 ) -> SettledLoader[RollupKey, rollup.KeyResultRollup | None]:
     async def load(keys: list[RollupKey]) -> list[rollup.KeyResultRollup | None]:
         return await _batched(context, keys, rollups.key_result_rollups)
+
+    return SettledLoader(db, load)
+
+
+def key_result_progress_loader(
+    db: Database, context: Any
+) -> SettledLoader[RollupKey, rollup.KeyResultProgress | None]:
+    async def load(keys: list[RollupKey]) -> list[rollup.KeyResultProgress | None]:
+        return await _batched(context, keys, rollups.key_result_progresses)
 
     return SettledLoader(db, load)
 
@@ -125,6 +142,86 @@ async def key_result_rollup(
     loader = info.context.loaders.key_result_rollup_by_id
     result: rollup.KeyResultRollup | None = await loader.load((id, _instant(info, as_of)))
     return result
+
+
+T = TypeVar("T")
+
+
+def key_result_number(
+    info: Info[Any, Any],
+    id: uuid.UUID,
+    as_of: datetime | None,
+    pick: Callable[[rollup.KeyResultProgress], T],
+) -> T | Awaitable[T | None] | None:
+    """One number of a key result's progress roll-up (value, attainment, progress, status,
+    expected progress). Answered synchronously when the request already holds it (see
+    `prefetch_key_results`), so a list of key results does not await one future per field
+    per key result; otherwise an awaitable through the request's batching loader."""
+    loader = info.context.loaders.key_result_progress_by_id
+    key = (id, _instant(info, as_of))
+    found, result = loader.peek(key)
+    if found:
+        return None if result is None else pick(result)
+    return _picked(loader.load(key), pick)
+
+
+async def _picked(
+    pending: Awaitable[rollup.KeyResultProgress | None],
+    pick: Callable[[rollup.KeyResultProgress], T],
+) -> T | None:
+    result = await pending
+    return None if result is None else pick(result)
+
+
+# The fields of `KeyResult` served by `key_result_number`, by GraphQL name.
+KEY_RESULT_NUMBER_FIELDS = frozenset(
+    {"currentValue", "attainment", "progress", "status", "expectedProgress"}
+)
+
+
+def _requested_instants(info: Info[Any, Any], fields: frozenset[str]) -> set[datetime]:
+    """The instants (`asOf`, default the request's instant) at which the objects being
+    resolved are asked for any of `fields`. An `asOf` that cannot be read here is left out:
+    that field then loads on its own (and reports its own error)."""
+    instants: set[datetime] = set()
+    stack: list[Any] = []
+    for field in info.selected_fields:
+        stack.extend(field.selections)
+    while stack:
+        selection = stack.pop()
+        if not isinstance(selection, SelectedField):  # a fragment: look inside
+            stack.extend(selection.selections)
+            continue
+        if selection.name not in fields:
+            continue
+        as_of = selection.arguments.get("asOf")
+        if isinstance(as_of, str):
+            try:
+                as_of = datetime.fromisoformat(as_of)
+            except ValueError:
+                continue
+        if as_of is None:
+            instants.add(info.context.now)
+        elif isinstance(as_of, datetime) and as_of.tzinfo is not None:
+            instants.add(as_of)
+    return instants
+
+
+async def prefetch_key_results(info: Info[Any, Any], ids: Sequence[uuid.UUID]) -> None:
+    """Load the progress roll-ups of the key results a list field returns, for every
+    instant its selection asks for, before the list is returned: their number fields then
+    answer synchronously (one batch for every list of the request, as before)."""
+    if not ids:
+        return
+    instants = _requested_instants(info, KEY_RESULT_NUMBER_FIELDS)
+    if not instants:
+        return
+    loader = info.context.loaders.key_result_progress_by_id
+    # A failure is left to the fields: they load again and report it themselves.
+    await asyncio.gather(
+        *(loader.load((id, instant)) for instant in instants for id in ids),
+        return_exceptions=True,
+    )
 
 
 async def objective_rollup(
@@ -440,10 +537,10 @@ async def with_status(
     """
     instant = _instant(info, as_of)
     loaders = info.context.loaders
-    loader = (
+    loader: Any = (
         loaders.objective_rollup_by_id
         if type_name == "Objective"
-        else loaders.key_result_rollup_by_id
+        else loaders.key_result_progress_by_id
     )
     results = await loader.load_many([(id, instant) for id in ids])
     wanted = {raw(status) for status in statuses}

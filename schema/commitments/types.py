@@ -57,7 +57,9 @@ class Commitment(Node):
     @strawberry.field(description="Key results the commitment supports.")
     async def key_results(self, info: Info[Context, None]) -> list[KeyResult]:
         rows = await info.context.loaders.key_results_by_commitment.load(self.uuid_)
-        return [KeyResult.from_model(row) for row in rows]
+        found = [KeyResult.from_model(row) for row in rows]
+        await rollup_fields.prefetch_key_results(info, [kr.uuid_ for kr in found])
+        return found
 
     @strawberry.field(description="Whether a path leads from this commitment to the North Star.")
     async def aligned_to_north_star(self, info: Info[Context, None]) -> bool:

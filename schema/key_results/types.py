@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -14,6 +14,7 @@ from schema.relay import Node
 from schema.rollups.types import Delivery, Status, status
 from service.models import CheckIn as CheckInModel
 from service.models import KeyResult as KeyResultModel
+from service.rollups.types import KeyResultProgress
 
 if TYPE_CHECKING:
     from schema.commitments.types import Commitment
@@ -45,6 +46,31 @@ class KeyResultState(Enum):
 class CheckInSource(Enum):
     GRAPHQL = strawberry.enum_value("graphql", description="The GraphQL API.")
     API = strawberry.enum_value("api", description="The REST API.")
+
+
+# `asOf` named explicitly: Strawberry then skips converting the Python name on every call
+# (a thousand key results ask it a thousand times per request).
+AsOf = Annotated[datetime | None, strawberry.argument(name="asOf")]
+
+
+def _current_value(result: KeyResultProgress) -> float | None:
+    return result.current_value
+
+
+def _attainment(result: KeyResultProgress) -> float | None:
+    return result.attainment
+
+
+def _progress(result: KeyResultProgress) -> float:
+    return result.progress
+
+
+def _status(result: KeyResultProgress) -> Status | None:
+    return status(result.status)
+
+
+def _expected_progress(result: KeyResultProgress) -> float:
+    return result.expected_progress
 
 
 @strawberry.type(description="A measurable outcome of an objective.")
@@ -124,42 +150,40 @@ class KeyResult(Node):
         rows = await info.context.loaders.commitments_by_key_result.load(self.uuid_)
         return [Commitment.from_model(row) for row in rows]
 
-    @strawberry.field(description="Current value as of an instant; null without data.")
-    async def current_value(
-        self, info: Info[Context, None], as_of: datetime | None = None
-    ) -> float | None:
-        result = await rollup_fields.key_result_rollup(info, self.uuid_, as_of)
-        return result.current_value if result else None
+    # The number fields answer synchronously when the list that returned this key result
+    # prefetched its roll-up (`rollup_fields.prefetch_key_results`), else with an awaitable;
+    # `graphql_type` states the GraphQL type since the Python return type is either.
+    @strawberry.field(
+        description="Current value as of an instant; null without data.",
+        graphql_type=float | None,
+    )
+    def current_value(self, info: Info[Context, None], as_of: AsOf = None) -> Any:
+        return rollup_fields.key_result_number(info, self.uuid_, as_of, _current_value)
 
     @strawberry.field(
-        description="Unclamped (current − start) ÷ (target − start) as of an instant."
+        description="Unclamped (current − start) ÷ (target − start) as of an instant.",
+        graphql_type=float | None,
     )
-    async def attainment(
-        self, info: Info[Context, None], as_of: datetime | None = None
-    ) -> float | None:
-        result = await rollup_fields.key_result_rollup(info, self.uuid_, as_of)
-        return result.attainment if result else None
+    def attainment(self, info: Info[Context, None], as_of: AsOf = None) -> Any:
+        return rollup_fields.key_result_number(info, self.uuid_, as_of, _attainment)
 
-    @strawberry.field(description="Progress, 0 to 1, as of an instant.")
-    async def progress(
-        self, info: Info[Context, None], as_of: datetime | None = None
-    ) -> float | None:
-        result = await rollup_fields.key_result_rollup(info, self.uuid_, as_of)
-        return result.progress if result else None
+    @strawberry.field(description="Progress, 0 to 1, as of an instant.", graphql_type=float | None)
+    def progress(self, info: Info[Context, None], as_of: AsOf = None) -> Any:
+        return rollup_fields.key_result_number(info, self.uuid_, as_of, _progress)
 
-    @strawberry.field(description="Status against the cycle's pace, as of an instant.")
-    async def status(
-        self, info: Info[Context, None], as_of: datetime | None = None
-    ) -> Status | None:
-        result = await rollup_fields.key_result_rollup(info, self.uuid_, as_of)
-        return status(result.status) if result else None
+    @strawberry.field(
+        description="Status against the cycle's pace, as of an instant.",
+        graphql_type=Status | None,
+    )
+    def status(self, info: Info[Context, None], as_of: AsOf = None) -> Any:
+        return rollup_fields.key_result_number(info, self.uuid_, as_of, _status)
 
-    @strawberry.field(description="Share of the cycle elapsed at an instant, 0 to 1.")
-    async def expected_progress(
-        self, info: Info[Context, None], as_of: datetime | None = None
-    ) -> float | None:
-        result = await rollup_fields.key_result_rollup(info, self.uuid_, as_of)
-        return result.expected_progress if result else None
+    @strawberry.field(
+        description="Share of the cycle elapsed at an instant, 0 to 1.",
+        graphql_type=float | None,
+    )
+    def expected_progress(self, info: Info[Context, None], as_of: AsOf = None) -> Any:
+        return rollup_fields.key_result_number(info, self.uuid_, as_of, _expected_progress)
 
     @strawberry.field(description="Delivery of its supporting commitments, as of an instant.")
     async def delivery(

@@ -122,7 +122,9 @@ class Metric(Node):
         from schema.key_results.types import KeyResult
 
         rows = await info.context.loaders.key_results_by_metric.load(self.uuid_)
-        return [KeyResult.from_model(row) for row in rows]
+        found = [KeyResult.from_model(row) for row in rows]
+        await rollup_fields.prefetch_key_results(info, [kr.uuid_ for kr in found])
+        return found
 
     @strawberry.field(description="Objectives meant to drive this metric.")
     async def objectives(

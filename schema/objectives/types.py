@@ -105,9 +105,11 @@ class Objective(Node):
         from schema.key_results.types import KeyResult
 
         rows = await info.context.loaders.key_results_by_objective.load(self.uuid_)
-        return [
+        found = [
             KeyResult.from_model(row) for row in rows if include_archived or row.state == "active"
         ]
+        await rollup_fields.prefetch_key_results(info, [kr.uuid_ for kr in found])
+        return found
 
     @strawberry.field(description="Metrics the objective is meant to drive.")
     async def metrics(self, info: Info[Context, None]) -> list[Metric]:

@@ -6,6 +6,8 @@ only, raise `service.errors.NotFound` for a missing id or one of another organiz
 
     key_result_rollup(session, org_id, key_result_id, *, as_of) -> KeyResultRollup
     key_result_rollups(session, org_id, ids, *, as_of) -> dict[id, KeyResultRollup]   # batch
+    key_result_progresses(session, org_id, ids, *, as_of) -> dict[id, KeyResultProgress]
+        (the same numbers without confidence and delivery; fewer, lighter statements)
     objective_rollup(session, org_id, objective_id, *, as_of) -> ObjectiveRollup
     objective_rollups(session, org_id, ids, *, as_of) -> dict[id, ObjectiveRollup]    # batch
     team_rollup(session, org_id, team_id, cycle_id, *, include_subteams, as_of) -> TeamRollup
@@ -26,8 +28,9 @@ Results are frozen dataclasses (`service.rollups.types`); statuses are `Status`,
 How it performs: a roll-up runs a fixed number of statements whatever the tree size —
 organization settings, one recursive CTE for the objective subtree, alignments, active key
 results, check-ins (per key result only the latest ones for one instant), metric aggregates
-for every (metric, window) in one LATERAL statement, commitments — then evaluates the
-whole subtree in Python (`snapshot.GoalEvaluator`, children before parents). A history
+for every (metric, window) in one statement (each window computes only its metric's
+aggregation), commitments — then evaluates the whole subtree in Python
+(`snapshot.GoalEvaluator`, children before parents). A history
 loads the same scope once (all check-ins up to the last bucket, one aggregate per metric
 key result and bucket in the same single statement) and evaluates it once per bucket.
 Large id lists join through `unnest(:ids)` (hash or index joins, never a linear `= ANY`
@@ -80,6 +83,7 @@ from service.rollups.service import (
     cycle_history,
     cycle_rollup,
     key_result_history,
+    key_result_progresses,
     key_result_rollup,
     key_result_rollups,
     objective_history,
@@ -97,6 +101,7 @@ from service.rollups.types import (
     HistoryPoint,
     Interval,
     ItemKind,
+    KeyResultProgress,
     KeyResultRollup,
     MetricComponents,
     MetricRollup,
@@ -120,6 +125,7 @@ __all__ = [
     "HistoryPoint",
     "Interval",
     "ItemKind",
+    "KeyResultProgress",
     "KeyResultRollup",
     "MetricComponents",
     "MetricRollup",
@@ -137,6 +143,7 @@ __all__ = [
     "cycle_history",
     "cycle_rollup",
     "key_result_history",
+    "key_result_progresses",
     "key_result_rollup",
     "key_result_rollups",
     "metric_components",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Result, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TEXT, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,22 @@ from service.rollups.snapshot import CheckInRow, CommitmentRow, KeyResultRow, Ob
 COUNTING = "('active', 'closed')"
 UUIDS = ARRAY(UUID(as_uuid=True))
 INSTANTS = ARRAY(TIMESTAMP(timezone=True))
+
+
+def _driver_rows(result: Result[Any]) -> Sequence[Any]:
+    """All rows of an executed `text()` statement as the driver returned them (asyncpg
+    records: indexable and iterable like tuples, same values as SQLAlchemy's rows, since
+    `text()` columns have no result processing), without building a SQLAlchemy `Row` per
+    row: a cycle's scope is ~20,000 rows, and building `Row`s for 9,000 key results took
+    ~8 ms more than reading the records (cycle roll-up: −10 to −14 ms of service CPU)."""
+    cursor = getattr(result, "cursor", None)
+    if cursor is None:
+        return result.all()
+    try:
+        rows: Sequence[Any] = cursor.fetchall()
+        return rows
+    finally:
+        result.close()
 
 
 async def organization_settings(session: AsyncSession, org_id: uuid.UUID) -> dict[str, Any] | None:
@@ -105,7 +121,7 @@ async def objective_subtree(
     result = await session.execute(statement, {"org": org_id, **params})
     return [
         LoadedObjective(ObjectiveRow(r[0], r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8])
-        for r in result.all()
+        for r in _driver_rows(result)
     ]
 
 
@@ -141,7 +157,7 @@ async def alignments_under(
         ).bindparams(bindparam("ids", type_=UUIDS)),
         {"org": org_id, "ids": list(parent_ids)},
     )
-    return [(r[0], r[1], r[2]) for r in result.all()]
+    return [(r[0], r[1], r[2]) for r in _driver_rows(result)]
 
 
 _KR_COLUMNS = (
@@ -165,7 +181,7 @@ async def active_key_results(
         ).bindparams(bindparam("ids", type_=UUIDS)),
         {"org": org_id, "ids": list(objective_ids)},
     )
-    return [KeyResultRow(*r) for r in result.all()]
+    return [KeyResultRow(*r) for r in _driver_rows(result)]
 
 
 async def key_results_with_objectives(
@@ -187,25 +203,20 @@ async def key_results_with_objectives(
         ).bindparams(bindparam("ids", type_=UUIDS)),
         {"org": org_id, "ids": list(key_result_ids)},
     )
-    return [
-        (
-            _key_result(r),
-            LoadedObjective(
-                row=ObjectiveRow(
-                    id=r.objective_id,
-                    title=r.o_title,
-                    state=r.o_state,
-                    rollup_mode=r.rollup_mode,
-                    cycle_id=r.cycle_id,
-                    owner_team_id=r.owner_team_id,
-                ),
-                starts_on=r.starts_on,
-                ends_on=r.ends_on,
+    # Positional access, and one LoadedObjective per objective (not per key result).
+    objectives: dict[uuid.UUID, LoadedObjective] = {}
+    found: list[tuple[KeyResultRow, LoadedObjective]] = []
+    for r in _driver_rows(result):
+        objective = objectives.get(r[1])
+        if objective is None:
+            objective = objectives[r[1]] = LoadedObjective(
+                row=ObjectiveRow(r[1], r[10], r[11], r[12], r[13], r[14]),
+                starts_on=r[15],
+                ends_on=r[16],
                 without_parent=False,
-            ),
-        )
-        for r in result.all()
-    ]
+            )
+        found.append((_key_result(r), objective))
+    return found
 
 
 _CHECK_IN_COLUMNS = "id, observed_at, recorded_at, value, done, confidence"
@@ -314,7 +325,7 @@ async def check_ins(
         },
     )
     rows: dict[uuid.UUID, CheckInRow] = {}
-    for r in result.all():
+    for r in _driver_rows(result):
         if r[1] is not None:
             rows[r[1]] = CheckInRow(r[1], r[0], r[2], r[3], r[4], r[5], r[6])
         if len(r) > 7 and r[7] is not None:
@@ -322,29 +333,48 @@ async def check_ins(
     return sorted(rows.values(), key=lambda c: (c.observed_at, c.recorded_at, c.id))
 
 
-_WINDOW_VALUES = """
-SELECT w.i, CASE WHEN m.aggregation = 'last' THEN l.v ELSE s.v END AS value
-FROM unnest(:metric_ids, :starts, :ends) WITH ORDINALITY AS w(metric_id, a, b, i)
-JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
-CROSS JOIN LATERAL (
-    SELECT CASE m.aggregation
-               WHEN 'sum' THEN sum(p.value) WHEN 'avg' THEN avg(p.value)
-               WHEN 'min' THEN min(p.value) WHEN 'max' THEN max(p.value)
-               WHEN 'count' THEN count(*)::float8 END AS v
-    FROM points p
-    WHERE m.aggregation <> 'last' AND p.org_id = :org AND p.metric_id = w.metric_id
-      AND p.ts >= w.a AND p.ts < w.b {dimension_filter}
-) s
-CROSS JOIN LATERAL (
-    SELECT sum(latest.value) AS v FROM (
-        SELECT DISTINCT ON (p.dimensions) p.value
-        FROM points p
-        WHERE m.aggregation = 'last' AND p.org_id = :org AND p.metric_id = w.metric_id
-          AND p.ts >= w.a AND p.ts < w.b {dimension_filter}
-        ORDER BY p.dimensions, p.ts DESC
-    ) latest
-) l
+# Only the aggregate each window's metric needs: one UNION ALL branch per aggregation, each
+# running its index range scan for the windows of that aggregation alone (computing all five
+# aggregates for every window cost 2-3x as much on a cycle's ~10,000 windows).
+_WINDOW_RANGE = """p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
+          {dimension_filter}"""
+_WINDOW_VALUES = (
+    """
+WITH w AS MATERIALIZED (
+    SELECT w.i, w.metric_id, w.a, w.b, m.aggregation
+    FROM unnest(:metric_ids, :starts, :ends) WITH ORDINALITY AS w(metric_id, a, b, i)
+    JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
+)
 """
+    + "UNION ALL".join(
+        f"""
+SELECT w.i, (SELECT {aggregate} FROM points p WHERE {_WINDOW_RANGE}) AS value
+FROM w WHERE w.aggregation = '{name}'
+"""
+        for name, aggregate in (
+            ("sum", "sum(p.value)"),
+            ("avg", "avg(p.value)"),
+            ("min", "min(p.value)"),
+            ("max", "max(p.value)"),
+            ("count", "count(*)::float8"),
+        )
+    )
+    # `last`: the latest point of each dimension set, summed. The latest instant per set by
+    # a hash aggregate, then that point by primary key: sorting the window's points by
+    # (dimensions, ts) for DISTINCT ON cost 2.3x as much (jsonb comparisons).
+    + f"""UNION ALL
+SELECT w.i, (
+    SELECT sum(q.value) FROM (
+        SELECT p.dimensions, max(p.ts) AS ts
+        FROM points p WHERE {_WINDOW_RANGE}
+        GROUP BY p.dimensions
+    ) latest
+    JOIN points q ON q.org_id = :org AND q.metric_id = w.metric_id AND q.ts = latest.ts
+        AND q.dimensions = latest.dimensions
+) AS value
+FROM w WHERE w.aggregation = 'last'
+"""
+)
 
 
 async def window_values(
@@ -377,7 +407,7 @@ async def window_values(
         params["dims"] = dimensions
     result = await session.execute(statement, params)
     values: dict[tuple[uuid.UUID, datetime, datetime], float | None] = dict.fromkeys(unique)
-    for index, value in result:
+    for index, value in _driver_rows(result):
         values[unique[index - 1]] = None if value is None else float(value)
     return values
 
@@ -397,7 +427,7 @@ async def commitments_of_key_results(
         ).bindparams(bindparam("ids", type_=UUIDS)),
         {"org": org_id, "ids": list(key_result_ids)},
     )
-    return [(r[0], CommitmentRow(r[1], r[2], r[3], r[4], r[5])) for r in result.all()]
+    return [(r[0], CommitmentRow(r[1], r[2], r[3], r[4], r[5])) for r in _driver_rows(result)]
 
 
 # Metrics ----------------------------------------------------------------------------------

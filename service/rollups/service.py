@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,7 @@ from service.rollups.types import (
     HistoryPoint,
     Interval,
     ItemKind,
+    KeyResultProgress,
     KeyResultRollup,
     ObjectiveRollup,
     ScoreBand,
@@ -120,11 +121,16 @@ async def _snapshot(
     *,
     key_results: Sequence[KeyResultRow] | None = None,
     confidence: bool = False,
+    commitments: bool = True,
 ) -> GoalSnapshot:
     """Everything the instants need about the loaded objectives (children and active key
-    results), or only about `key_results` when given. A fixed number of statements."""
+    results), or only about `key_results` when given. A fixed number of statements.
+    `commitments=False` leaves commitments out (no delivery asked)."""
     objectives = {o.row.id: o.row for o in loaded}
-    cycles = {o.row.cycle_id: formulas.cycle_window(o.starts_on, o.ends_on) for o in loaded}
+    cycles: dict[uuid.UUID, tuple[datetime, datetime]] = {}
+    for o in loaded:  # a handful of cycles for thousands of objectives
+        if o.row.cycle_id not in cycles:
+            cycles[o.row.cycle_id] = formulas.cycle_window(o.starts_on, o.ends_on)
     children: dict[uuid.UUID, list[tuple[uuid.UUID, float]]] = {}
     if key_results is None:
         for child, parent, weight in await repository.alignments_under(
@@ -180,6 +186,8 @@ async def _snapshot(
                     windows.append((kr.metric_id, start, end))
     if windows:
         snapshot.metric_values = await repository.window_values(session, org_id, windows)
+    if not commitments:
+        return snapshot
     for kr_id, commitment in await repository.commitments_of_key_results(session, org_id, kr_ids):
         snapshot.commitments.setdefault(commitment.id, commitment)
         snapshot.commitments_by_key_result.setdefault(kr_id, []).append(commitment.id)
@@ -204,8 +212,10 @@ def _evaluate(
     snapshot: GoalSnapshot,
     instants: Sequence[datetime],
     build: Callable[[GoalEvaluator], T],
+    *,
+    objectives: bool = True,
 ) -> list[T]:
-    return [build(GoalEvaluator(snapshot, t)) for t in instants]
+    return [build(GoalEvaluator(snapshot, t, objectives=objectives)) for t in instants]
 
 
 def _history(
@@ -225,7 +235,10 @@ async def _key_results_at_unpaused(
     org_id: uuid.UUID,
     key_result_ids: Sequence[uuid.UUID],
     instants: Sequence[datetime],
-) -> list[dict[uuid.UUID, KeyResultRollup]]:
+    detail: bool = True,
+) -> list[dict[uuid.UUID, Any]]:
+    """`KeyResultRollup`s, or with `detail=False` `KeyResultProgress`es (no confidence and
+    no delivery: neither check-in confidences nor commitments are loaded)."""
     thresholds = await _thresholds(session, org_id)
     found = await repository.key_results_with_objectives(session, org_id, list(key_result_ids))
     loaded = {objective.row.id: objective for _, objective in found}
@@ -236,11 +249,15 @@ async def _key_results_at_unpaused(
         list(loaded.values()),
         instants,
         key_results=[kr for kr, _ in found],
-        confidence=True,
+        confidence=detail,
+        commitments=detail,
     )
-    return _evaluate(
-        snapshot, instants, lambda ev: {kr.id: ev.key_result(kr.id) for kr, _ in found}
-    )
+
+    def build(evaluator: GoalEvaluator) -> dict[uuid.UUID, Any]:
+        one = evaluator.key_result if detail else evaluator.key_result_progress
+        return {kr.id: one(kr.id) for kr, _ in found}
+
+    return _evaluate(snapshot, instants, build, objectives=False)
 
 
 _key_results_at = _paused(_key_results_at_unpaused)
@@ -255,6 +272,22 @@ async def key_result_rollups(
 ) -> dict[uuid.UUID, KeyResultRollup]:
     """Roll-ups of many key results at once (ids of other organizations are left out)."""
     return (await _key_results_at(session, org_id, key_result_ids, [resolve_as_of(as_of)]))[0]
+
+
+async def key_result_progresses(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key_result_ids: Sequence[uuid.UUID],
+    *,
+    as_of: datetime | None = None,
+) -> dict[uuid.UUID, KeyResultProgress]:
+    """Like `key_result_rollups` without confidence and delivery: the same value, attainment,
+    progress, status and expected progress, with no commitments statement, a check-in
+    statement without the confidence lookup (none when every key result is on a metric)
+    and no delivery computed per key result."""
+    return (
+        await _key_results_at(session, org_id, key_result_ids, [resolve_as_of(as_of)], detail=False)
+    )[0]
 
 
 async def key_result_rollup(

@@ -18,6 +18,7 @@ from service.rollups.types import (
     BreakdownItem,
     Delivery,
     ItemKind,
+    KeyResultProgress,
     KeyResultRollup,
     ObjectiveRollup,
     Status,
@@ -196,7 +197,9 @@ def topological_order(snapshot: GoalSnapshot) -> list[uuid.UUID]:
 class GoalEvaluator:
     """Every goal number of a snapshot at instant t."""
 
-    def __init__(self, snapshot: GoalSnapshot, t: datetime) -> None:
+    def __init__(self, snapshot: GoalSnapshot, t: datetime, *, objectives: bool = True) -> None:
+        """With `objectives=False`, objective numbers are not computed (key-result roll-ups
+        only read key-result scores, which are computed on first use either way)."""
         self.snapshot = snapshot
         self.t = t
         self._expected = {
@@ -206,7 +209,8 @@ class GoalEvaluator:
         self._scores: dict[uuid.UUID, KeyResultScore] = {}
         self.progress: dict[uuid.UUID, float | None] = {}
         self.worst: dict[uuid.UUID, Status | None] = {}
-        self._evaluate_all()
+        if objectives:
+            self._evaluate_all()
 
     def _evaluate_all(self) -> None:
         """Progress and worst key-result status of every objective, children first.
@@ -306,6 +310,18 @@ class GoalEvaluator:
         snapshot = self.snapshot
         row = self._latest(snapshot.confidence_check_ins.get(key_result_id))
         return None if row is None else row.confidence
+
+    def key_result_progress(self, key_result_id: uuid.UUID) -> KeyResultProgress:
+        score = self.score(key_result_id)
+        return KeyResultProgress(
+            id=key_result_id,
+            as_of=self.t,
+            current_value=score.current_value,
+            attainment=score.attainment,
+            progress=score.progress,
+            status=score.status,
+            expected_progress=score.expected_progress,
+        )
 
     def key_result(self, key_result_id: uuid.UUID) -> KeyResultRollup:
         score = self.score(key_result_id)

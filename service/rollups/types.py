@@ -99,6 +99,21 @@ class KeyResultRollup:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyResultProgress:
+    """The numbers of a `KeyResultRollup` without confidence and delivery: what objective
+    progress, statuses and most list views need, computed without loading check-in
+    confidences or commitments."""
+
+    id: uuid.UUID
+    as_of: datetime
+    current_value: float | None
+    attainment: float | None
+    progress: float
+    status: Status
+    expected_progress: float
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectiveRollup:
     id: uuid.UUID
     as_of: datetime

@@ -6,7 +6,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schema.relay import parse_global_id
 from service.models import Organization
+from service.rollups import key_result_rollups
 from tests import factories
 from tests.conftest import StatementCounter
 from tests.graphql.conftest import post
@@ -161,3 +163,81 @@ async def test_a_metric_tree_with_values_runs_as_many_statements_over_10_as_over
     leaf = north["drivers"][0]["child"]["drivers"][0]["child"]["value"]
     assert leaf["value"] is not None and leaf["value"] > 2 and leaf["previousValue"] == 1.0
     assert small_count == large_count, statements.statements
+
+
+KEY_RESULT_NUMBERS_QUERY = """
+query Numbers($asOf: DateTime) {
+  objectives(first: 100, filter: {topLevel: true}) {
+    nodes {
+      keyResults { id progress(asOf: $asOf) ...Numbers }
+      children { child { keyResults {
+        id progress status currentValue(asOf: "2030-01-01T00:00:00Z")
+      } } }
+    }
+  }
+}
+fragment Numbers on KeyResult {
+  status(asOf: $asOf) currentValue(asOf: $asOf) attainment(asOf: $asOf)
+  expectedProgress(asOf: $asOf)
+}
+"""
+
+
+async def test_key_result_numbers_in_lists_cost_the_same_statements_and_match_the_engine(
+    session: AsyncSession, client: httpx.AsyncClient, statements: StatementCounter
+) -> None:
+    # given two organizations of 10 and 200 objectives with two key results each
+    small, large = await factories.create_org(session), await factories.create_org(session)
+    await build_tree(session, small, roots=2, children=2, grandchildren=1)
+    await build_tree(session, large, roots=20, children=3, grandchildren=2)
+    small_gql = post(client, await factories.create_api_key(session, small, ("read",)))
+    large_gql = post(client, await factories.create_api_key(session, large, ("read",)))
+    as_of = datetime.now(UTC) - timedelta(hours=1)
+    variables = {"asOf": as_of.isoformat()}
+
+    # when key-result numbers are read through lists, at a variable instant (directly and in
+    # a fragment), at a literal one and at the default one
+    statements.reset()
+    small_body = await small_gql(KEY_RESULT_NUMBERS_QUERY, variables)
+    small_count = statements.count
+    statements.reset()
+    large_body = await large_gql(KEY_RESULT_NUMBERS_QUERY, variables)
+    large_count = statements.count
+
+    # then the statements do not grow with the rows
+    assert "errors" not in small_body and "errors" not in large_body, (small_body, large_body)
+    assert small_count == large_count, statements.statements
+    # and every number is the engine's full key-result roll-up at that instant
+    nodes = large_body["data"]["objectives"]["nodes"]
+    top = [kr for node in nodes for kr in node["keyResults"]]
+    nested = [
+        kr
+        for node in nodes
+        for alignment in node["children"]
+        for kr in alignment["child"]["keyResults"]
+    ]
+    assert len(top) == 40 and len(nested) == 120
+    ids = [parse_global_id(kr["id"])[1] for kr in top + nested]
+    at_variable = await key_result_rollups(session, large.id, ids, as_of=as_of)
+    at_literal = await key_result_rollups(
+        session, large.id, ids, as_of=datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    for kr in top:
+        expected = at_variable[parse_global_id(kr["id"])[1]]
+        assert (
+            kr["progress"],
+            kr["status"],
+            kr["currentValue"],
+            kr["attainment"],
+            kr["expectedProgress"],
+        ) == (
+            expected.progress,
+            expected.status.value.upper(),
+            expected.current_value,
+            expected.attainment,
+            expected.expected_progress,
+        )
+    for kr in nested:
+        kr_id = parse_global_id(kr["id"])[1]
+        assert kr["currentValue"] == at_literal[kr_id].current_value == 2.0
+        assert kr["progress"] is not None and kr["status"] is not None

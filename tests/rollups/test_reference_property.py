@@ -15,6 +15,7 @@ from service.rollups import (
     Interval,
     Window,
     cycle_rollup,
+    key_result_progresses,
     key_result_rollups,
     metric_value,
     objective_history,
@@ -346,6 +347,28 @@ async def check(session: AsyncSession, org: ref.Org, t: datetime) -> None:
             delivery.overdue,
             delivery.on_time_rate,
         ) == ref.delivery(org, {kr.id}, t)
+    # The progress-only path (no confidence, no delivery) gives the same numbers.
+    progresses = await key_result_progresses(
+        session, org.id, [k.id for k in org.key_results], as_of=t
+    )
+    assert set(progresses) == set(krs)
+    for kr_id, progress in progresses.items():
+        full = krs[kr_id]
+        assert (
+            progress.as_of,
+            progress.current_value,
+            progress.attainment,
+            progress.progress,
+            progress.status,
+            progress.expected_progress,
+        ) == (
+            full.as_of,
+            full.current_value,
+            full.attainment,
+            full.progress,
+            full.status,
+            full.expected_progress,
+        ), kr_id
 
     objectives = await objective_rollups(session, org.id, [o.id for o in org.objectives], as_of=t)
     for objective in org.objectives:

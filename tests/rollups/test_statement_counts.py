@@ -13,6 +13,7 @@ from service.rollups import (
     Interval,
     cycle_history,
     cycle_rollup,
+    key_result_progresses,
     key_result_rollup,
     objective_history,
     objective_rollup,
@@ -221,6 +222,9 @@ async def count_statements(
     calls = {
         "objective": lambda: objective_rollup(session, org, ids["root"], as_of=AS_OF),
         "key_result": lambda: key_result_rollup(session, org, ids["kr"], as_of=AS_OF),
+        "key_result_progress": lambda: key_result_progresses(
+            session, org, [ids["kr"]], as_of=AS_OF
+        ),
         "team": lambda: team_rollup(
             session, org, ids["team"], ids["cycle"], include_subteams=True, as_of=AS_OF
         ),
@@ -260,6 +264,9 @@ async def test_rollups_run_the_same_statements_at_10_and_1000_objectives(
     assert small == large
     assert large["objective"] <= 7
     assert large["cycle"] <= 8
+    # Without confidence and delivery: no commitments statement, and check-ins only for
+    # key results that read their value from them (none for a metric key result).
+    assert large["key_result_progress"] < large["key_result"]
 
 
 async def test_history_costs_what_one_rollup_costs(
