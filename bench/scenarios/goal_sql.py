@@ -223,7 +223,8 @@ company AS (
     WHERE NOT EXISTS (
         SELECT 1 FROM alignments a
         JOIN objectives p ON p.org_id = $1 AND p.id = a.parent_objective_id
-        WHERE a.org_id = $1 AND a.child_objective_id = s.id AND p.state IN {_COUNTING})
+        WHERE a.org_id = $1 AND a.child_objective_id = s.id AND p.state IN {_COUNTING}
+          AND p.cycle_id = $3)
 ),
 {_delivery("scope")},
 cyc AS (

@@ -60,8 +60,11 @@ Decisions where SPEC §3 is silent:
 - Commitment state at t: done if done_at ≤ t, dropped if dropped (at dropped_at ≤ t,
   or with no dropped_at), else open; "on time" compares done_at's UTC date with due_on.
 - Team: its counting objectives in the cycle (or its sub-teams' with include_subteams),
-  at top level those not aligned under another objective of that set. Cycle: company level
-  = counting objectives of the cycle with no counting parent; counts by status and band
+  at top level those not aligned under another objective of that set. Cycle: "the same
+  over the company-level objectives", so company level = counting objectives of the cycle
+  not aligned under another counting objective *of that cycle*: a quarter's objectives
+  aligned under the year's objectives are the top of the quarter's roll-up (a parent in
+  another cycle does not hide them, as it does not for a team). Counts by status and band
   cover every counting objective of the cycle and their active key results.
 - Score bands: p < 0.4 → "0.0-0.3", 0.4 ≤ p < 0.7 → "0.4-0.6", p ≥ 0.7 → "0.7-1.0"; null
   progress and no-data key results are in no band.

@@ -51,7 +51,7 @@ class LoadedObjective:
     row: ObjectiveRow
     starts_on: date
     ends_on: date
-    # Cycle roll-up only: no parent objective that counts (active or closed).
+    # Cycle roll-up only: no parent objective that counts (active or closed) in its own cycle.
     without_parent: bool
 
 
@@ -77,6 +77,7 @@ SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
            SELECT 1 FROM alignments a JOIN objectives p
              ON p.org_id = a.org_id AND p.id = a.parent_objective_id
            WHERE a.org_id = :org AND a.child_objective_id = o.id AND p.state IN {COUNTING}
+             AND p.cycle_id = o.cycle_id
        ) AS without_parent
 FROM scope JOIN objectives o ON o.org_id = :org AND o.id = scope.id
 JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id

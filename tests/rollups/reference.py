@@ -411,15 +411,13 @@ def team_objectives(
 
 
 def company_objectives(org: Org, cycle_id: uuid.UUID) -> tuple[list[Objective], list[Objective]]:
-    """(counting objectives of the cycle, those without a counting parent)."""
+    """(counting objectives of the cycle, those without a counting parent in the cycle)."""
     in_cycle = [o for o in org.objectives if o.cycle_id == cycle_id and o.state in COUNTING]
+    in_cycle_ids = {o.id for o in in_cycle}
     top = [
         o
         for o in in_cycle
-        if not any(
-            a.child_id == o.id and org.objective(a.parent_id).state in COUNTING
-            for a in org.alignments
-        )
+        if not any(a.child_id == o.id and a.parent_id in in_cycle_ids for a in org.alignments)
     ]
     return in_cycle, top
 

@@ -367,6 +367,43 @@ async def test_cycle_rollup_counts_by_status_and_band(session: AsyncSession) -> 
     assert rollup.key_results_by_status[Status.done] == 1
 
 
+async def test_a_quarters_objectives_aligned_under_the_year_top_the_quarters_rollup(
+    session: AsyncSession,
+) -> None:
+    # given a yearly company objective and a quarter whose two objectives align under it
+    # (one of them with a child of its own in the quarter)
+    org = await factories.create_org(session)
+    year = await factories.create_cycle(
+        session, org, starts_on=date(2027, 1, 1), ends_on=date(2027, 12, 31)
+    )
+    quarter = await factories.create_cycle(
+        session, org, starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31), parent_cycle_id=year.id
+    )
+    yearly = await factories.create_objective(session, org, year)
+    first = await factories.create_objective(session, org, quarter)
+    second = await factories.create_objective(session, org, quarter)
+    child = await factories.create_objective(session, org, quarter)
+    for objective in (first, second):
+        await factories.create_alignment(session, objective, yearly)
+    await factories.create_alignment(session, child, first)
+    for objective, value in ((child, 40.0), (second, 80.0)):
+        kr = await factories.create_key_result(session, objective)
+        await factories.create_check_in(session, kr, START, value=value)
+
+    # when
+    quarterly = await cycle_rollup(session, org.id, quarter.id, as_of=HALF)
+    annual = await cycle_rollup(session, org.id, year.id, as_of=HALF)
+
+    # then the quarter's top level is its own two objectives (the yearly parent is in another
+    # cycle), as a team's top level ignores parents outside the team's set
+    assert {item.id for item in quarterly.breakdown} == {first.id, second.id}
+    assert quarterly.progress == pytest.approx((0.4 + 0.8) / 2)
+    assert sum(quarterly.objectives_by_status.values()) == 3
+    # and the year's roll-up is its yearly objective, fed by the quarter through alignment
+    assert [item.id for item in annual.breakdown] == [yearly.id]
+    assert annual.progress == pytest.approx((0.4 + 0.8) / 2)
+
+
 async def test_team_rollup_with_and_without_subteams(session: AsyncSession) -> None:
     org = await factories.create_org(session)
     cycle = await factories.create_cycle(session, org)
