@@ -57,8 +57,8 @@ from service.models import Event, KeyResult, KeyResultState, Objective
 from service.models.key_result_status import STATUSES
 from service.rollups import formulas
 from service.rollups.repository import window_values
-from service.rollups.service import key_result_rollups
-from service.rollups.types import KeyResultRollup, Status
+from service.rollups.service import key_result_progresses
+from service.rollups.types import KeyResultProgress, Status
 
 assert tuple(status.value for status in Status) == STATUSES  # the table's check constraint
 
@@ -71,12 +71,12 @@ async def snapshot(
     key_result_ids: Iterable[uuid.UUID],
     *,
     as_of: datetime | None = None,
-) -> dict[uuid.UUID, KeyResultRollup]:
+) -> dict[uuid.UUID, KeyResultProgress]:
     """The roll-ups (status included) of these key results, to compare after a change."""
     ids = list(dict.fromkeys(key_result_ids))
     if not ids:
         return {}
-    return await key_result_rollups(session, org_id, ids, as_of=as_of)
+    return await key_result_progresses(session, org_id, ids, as_of=as_of)
 
 
 # Stored statuses -------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ async def observe(
 async def announce_changes(
     session: AsyncSession,
     org_id: uuid.UUID,
-    before: Mapping[uuid.UUID, KeyResultRollup | str],
+    before: Mapping[uuid.UUID, KeyResultProgress | str],
     *,
     cause: str = "write",
     as_of: datetime | None = None,
@@ -204,7 +204,7 @@ async def announce_changes(
         },
     )
     stored: dict[uuid.UUID, str] = {kr_id: value for kr_id, value in locked.all()}
-    after = await key_result_rollups(session, org_id, ids, as_of=as_of)
+    after = await key_result_progresses(session, org_id, ids, as_of=as_of)
     changed = {
         kr_id: rollup
         for kr_id, rollup in after.items()
@@ -455,13 +455,13 @@ async def metric_scores(
     return {kr.id: metric_score(kr, values, t, thresholds) for kr in key_results}
 
 
-def _status(value: KeyResultRollup | str) -> str:
+def _status(value: KeyResultProgress | str) -> str:
     return value if isinstance(value, str) else value.status.value
 
 
-def _progress(value: KeyResultRollup | str) -> float | None:
+def _progress(value: KeyResultProgress | str) -> float | None:
     return None if isinstance(value, str) else value.progress
 
 
-def _as_of(value: KeyResultRollup | str, now: datetime) -> datetime:
+def _as_of(value: KeyResultProgress | str, now: datetime) -> datetime:
     return now if isinstance(value, str) else value.as_of

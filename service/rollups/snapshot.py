@@ -8,7 +8,7 @@ instant t without touching the database. History evaluates one snapshot at many 
 import bisect
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from service.rollups import formulas
@@ -324,15 +324,9 @@ class GoalEvaluator:
         )
 
     def key_result(self, key_result_id: uuid.UUID) -> KeyResultRollup:
-        score = self.score(key_result_id)
+        numbers = self.key_result_progress(key_result_id)
         return KeyResultRollup(
-            id=key_result_id,
-            as_of=self.t,
-            current_value=score.current_value,
-            attainment=score.attainment,
-            progress=score.progress,
-            status=score.status,
-            expected_progress=score.expected_progress,
+            **{field.name: getattr(numbers, field.name) for field in fields(numbers)},
             confidence=self.confidence(key_result_id),
             delivery=self.delivery_of_key_results([key_result_id]),
         )

@@ -86,19 +86,6 @@ class BreakdownItem:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyResultRollup:
-    id: uuid.UUID
-    as_of: datetime
-    current_value: float | None
-    attainment: float | None
-    progress: float
-    status: Status
-    expected_progress: float
-    confidence: float | None
-    delivery: Delivery
-
-
-@dataclass(frozen=True, slots=True)
 class KeyResultProgress:
     """The numbers of a `KeyResultRollup` without confidence and delivery: what objective
     progress, statuses and most list views need, computed without loading check-in
@@ -111,6 +98,15 @@ class KeyResultProgress:
     progress: float
     status: Status
     expected_progress: float
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResultRollup(KeyResultProgress):
+    """A key result's numbers with the latest confidence and the delivery of its
+    commitments."""
+
+    confidence: float | None
+    delivery: Delivery
 
 
 @dataclass(frozen=True, slots=True)
