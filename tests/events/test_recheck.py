@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.db import unit_of_work
 from service.errors import DomainError
@@ -66,6 +66,26 @@ async def metric_key_result(
     if observed:
         await status.observe(session, org.id, [key_result.id])
     return key_result
+
+
+async def committed_revenue_key_result(
+    sessions: async_sessionmaker[AsyncSession], org: Organization, *, observed: bool = True
+) -> KeyResult:
+    """Committed: a `revenue` (sum) metric and a key result on it in a running cycle."""
+    async with unit_of_work(sessions) as setup:
+        cycle = await running_cycle(setup, org)
+        metric = await factories.create_metric(setup, org, key="revenue", aggregation="sum")
+        return await metric_key_result(setup, org, cycle, metric, observed=observed)
+
+
+async def committed_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    org: Organization,
+    values: list[float],
+    start: datetime = YESTERDAY,
+) -> None:
+    async with unit_of_work(sessions) as batch:
+        await ingest(batch, org.id, points("revenue", values, start))
 
 
 async def queued(session: AsyncSession, org: Organization) -> list[StatusRecheck]:
@@ -259,12 +279,8 @@ async def test_a_writer_after_an_unprocessed_batch_continues_the_chain(
 async def test_a_recheck_that_fails_leaves_the_batches_queued(engine: AsyncEngine) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a committed batch that moves a key result
-        async with unit_of_work(sessions) as setup:
-            cycle = await running_cycle(setup, org)
-            metric = await factories.create_metric(setup, org, key="revenue", aggregation="sum")
-            key_result = await metric_key_result(setup, org, cycle, metric)
-        async with unit_of_work(sessions) as batch:
-            await ingest(batch, org.id, points("revenue", [10.0] * 5))
+        key_result = await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [10.0] * 5)
 
         # when a recheck fails after announcing (its transaction rolls back)
         with pytest.raises(RuntimeError):
@@ -288,14 +304,9 @@ async def test_concurrent_rechecks_announce_a_change_once(engine: AsyncEngine) -
     async with committed_org(engine) as (sessions, org):
         # given two committed batches that move one key result (the first puts it on
         # track, the second keeps it there)
-        async with unit_of_work(sessions) as setup:
-            cycle = await running_cycle(setup, org)
-            metric = await factories.create_metric(setup, org, key="revenue", aggregation="sum")
-            key_result = await metric_key_result(setup, org, cycle, metric)
+        key_result = await committed_revenue_key_result(sessions, org)
         for hour in (0, 1):
-            async with unit_of_work(sessions) as batch:
-                start = YESTERDAY + timedelta(hours=hour)
-                await ingest(batch, org.id, points("revenue", [5.0] * 5, start))
+            await committed_batch(sessions, org, [5.0] * 5, YESTERDAY + timedelta(hours=hour))
 
         # when two workers each claim one batch: the first announces and has not committed
         # yet when the second reaches the same organization
@@ -319,12 +330,8 @@ async def test_a_writer_waits_for_a_recheck_announcing_the_same_key_result(
 ) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a committed batch that puts a key result on track
-        async with unit_of_work(sessions) as setup:
-            cycle = await running_cycle(setup, org)
-            metric = await factories.create_metric(setup, org, key="revenue", aggregation="sum")
-            key_result = await metric_key_result(setup, org, cycle, metric)
-        async with unit_of_work(sessions) as batch:
-            await ingest(batch, org.id, points("revenue", [10.0] * 5))
+        key_result = await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [10.0] * 5)
 
         # when the recheck announces it (not committed yet) while an edit raises the target
         async with sessions() as recheck, sessions() as writer:
@@ -352,12 +359,8 @@ async def test_a_recheck_waits_for_a_writer_announcing_the_same_key_result(
 ) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a committed batch that puts a key result on track, not yet rechecked
-        async with unit_of_work(sessions) as setup:
-            cycle = await running_cycle(setup, org)
-            metric = await factories.create_metric(setup, org, key="revenue", aggregation="sum")
-            key_result = await metric_key_result(setup, org, cycle, metric)
-        async with unit_of_work(sessions) as batch:
-            await ingest(batch, org.id, points("revenue", [10.0] * 5))
+        key_result = await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [10.0] * 5)
 
         # when an edit raising the target has announced (not committed yet) as the recheck runs
         async with sessions() as writer, sessions() as recheck:
@@ -383,12 +386,8 @@ async def test_a_first_observation_does_not_deadlock_with_an_edit_of_the_key_res
 ) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a key result whose status was never stored, and a committed batch moving it
-        async with unit_of_work(sessions) as setup:
-            cycle = await running_cycle(setup, org)
-            metric = await factories.create_metric(setup, org, key="revenue", aggregation="sum")
-            key_result = await metric_key_result(setup, org, cycle, metric, observed=False)
-        async with unit_of_work(sessions) as batch:
-            await ingest(batch, org.id, points("revenue", [10.0] * 5))
+        key_result = await committed_revenue_key_result(sessions, org, observed=False)
+        await committed_batch(sessions, org, [10.0] * 5)
 
         # when an edit has locked the key result (its first step) as the recheck stores the
         # first observation (whose foreign key check needs a key share lock on that row),
@@ -451,14 +450,9 @@ async def test_the_worker_rechecks_every_queued_batch_in_transactions_of_a_limit
 ) -> None:
     async with committed_org(engine) as (sessions, org):
         # given three committed batches that together take a key result to its target
-        async with unit_of_work(sessions) as setup:
-            cycle = await running_cycle(setup, org)
-            metric = await factories.create_metric(setup, org, key="revenue", aggregation="sum")
-            key_result = await metric_key_result(setup, org, cycle, metric)
+        key_result = await committed_revenue_key_result(sessions, org)
         for hour in (0, 1, 2):
-            async with unit_of_work(sessions) as batch:
-                start = YESTERDAY + timedelta(hours=hour)
-                await ingest(batch, org.id, points("revenue", [10.0] * 5, start))
+            await committed_batch(sessions, org, [10.0] * 5, YESTERDAY + timedelta(hours=hour))
 
         # when the worker's recheck step runs, claiming one batch per transaction
         monkeypatch.setattr(worker_module, "RECHECK_LIMIT", 1)
