@@ -16,7 +16,9 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio")
     )
     task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
+    # Start-up runs the lifespan (a full GC, the LISTEN connection): allow a busy machine
+    # its time; a server that cannot start still fails the test.
+    async with asyncio.timeout(30):
         while not server.started:  # noqa: ASYNC110  # uvicorn exposes a flag, not an event
             await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
