@@ -80,12 +80,6 @@ def embedded_database(settings: Settings) -> Iterator[str]:
         embedded.stop()
 
 
-def migrate_database(url: str) -> None:
-    """Bring the database to head; concurrent callers are serialised by the migration
-    environment's advisory lock (`migrations/env.py`)."""
-    upgrade_to_head(url)
-
-
 def run_in_session(url: str, settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
     async def run() -> T:
         engine = create_engine(url, settings)
@@ -103,7 +97,7 @@ def migrate() -> None:
     """Bring the database schema to the latest migration."""
     settings = get_settings()
     with database(settings) as url:
-        migrate_database(url)
+        upgrade_to_head(url)
     typer.echo("database is at the latest migration")
 
 
@@ -124,7 +118,7 @@ def serve(
     settings = get_settings()
     configure_logging(settings)
     with database(settings) as url:
-        migrate_database(url)
+        upgrade_to_head(url)
         if demo:
             prepare_demo(url, settings)
         typer.secho(f"GraphiQL: http://{host}:{port}/graphql", fg="green")
@@ -164,7 +158,7 @@ def demo() -> None:
 
     settings = get_settings()
     with database(settings) as url:
-        migrate_database(url)
+        upgrade_to_head(url)
         key = run_in_session(url, settings, ensure_demo)
         counts = run_in_session(url, settings, demo_row_counts)
     if key is None:
@@ -197,7 +191,7 @@ def org_create(name: str) -> None:
         return str(org.id), secret
 
     with database(settings) as url:
-        migrate_database(url)
+        upgrade_to_head(url)
         try:
             org_id, secret = run_in_session(url, settings, work)
         except DomainError as exc:
@@ -216,7 +210,7 @@ def worker() -> None:
     settings = get_settings()
     configure_logging(settings)
     with database(settings) as url:
-        migrate_database(url)
+        upgrade_to_head(url)
         typer.secho("delivering webhooks; Ctrl-C to stop", fg="green")
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_worker(url, settings))

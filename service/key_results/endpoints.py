@@ -14,7 +14,7 @@ from service.key_results.schemas import DeliveryRead, KeyResultRead, KeyResultRe
 from service.key_results.service import get_key_result
 from service.models import Scope
 from service.problems import problem_responses
-from service.rollups.service import key_result_rollup
+from service.rollups.service import key_result_rollup, resolve_as_of
 
 router = APIRouter(prefix="/v1/key-results", tags=["key results"])
 
@@ -60,10 +60,9 @@ async def get_key_result_report(
         Query(description="The instant, with a time zone (default now)."),
     ] = None,
 ) -> KeyResultReport:
-    if as_of is not None and as_of.utcoffset() is None:
-        raise Invalid("as_of must carry a time zone (e.g. 2027-01-15T00:00:00Z)", field="as_of")
+    instant = resolve_as_of(as_of, field="as_of")
     model = await get_key_result(session, principal.org_id, key_result)
-    rollup = await key_result_rollup(session, principal.org_id, model.id, as_of=as_of)
+    rollup = await key_result_rollup(session, principal.org_id, model.id, as_of=instant)
     return KeyResultReport(
         **KeyResultRead.model_validate(model).model_dump(),
         graphql_id=global_ids.encode(GRAPHQL_TYPE, model.id),

@@ -46,11 +46,12 @@ def _uuid_int(value: uuid.UUID) -> int:
     return value.int
 
 
-def resolve_as_of(as_of: datetime | None) -> datetime:
+def resolve_as_of(as_of: datetime | None, *, field: str = "asOf") -> datetime:
+    """`as_of`, or now when None; Invalid (naming `field`) without a time zone."""
     if as_of is None:
         return datetime.now(UTC)
-    if as_of.tzinfo is None:
-        raise Invalid("asOf needs a time zone", field="asOf")
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise Invalid(f"{field} needs a time zone (e.g. 2027-01-15T00:00:00Z)", field=field)
     return as_of
 
 
