@@ -465,3 +465,21 @@ async def test_the_worker_rechecks_every_queued_batch_in_transactions_of_a_limit
         async with sessions() as check:
             assert await queued(check, org) == []
             assert await status_changes(check, org) == [(key_result.id, "no_data", "done")]
+
+
+@pytest.mark.parametrize(
+    ("duration", "interval", "pause"),
+    [
+        (0.1, 1.0, 0.9),  # a quick run: the rest of the interval
+        (0.0, 1.0, 1.0),
+        (0.5, 1.0, 2.0),  # a long run: rest 4x as long, at most a fifth of the time rechecking
+        (3.0, 1.0, 12.0),
+        (3.0, 30.0, 27.0),  # a long interval still rules when the run is short enough
+    ],
+)
+def test_the_recheck_loop_rests_longer_after_a_long_run(
+    duration: float, interval: float, pause: float
+) -> None:
+    assert worker_module.recheck_pause(duration, interval) == pytest.approx(pause)
+    busy = duration / (duration + worker_module.recheck_pause(duration, interval))
+    assert busy <= worker_module.RECHECK_MAX_SHARE or duration + pause == pytest.approx(interval)
