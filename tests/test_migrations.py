@@ -85,3 +85,29 @@ async def test_a_migration_waits_for_one_already_running(admin_url: str) -> None
     finally:
         await holder.close()
         await drop_database(admin_url, url)
+
+
+async def test_large_ingestion_values_use_lz4_where_the_server_has_it(database_url: str) -> None:
+    conn = await asyncpg.connect(plain_url(database_url))
+    try:
+        # given: whether this server was built with lz4
+        try:
+            async with conn.transaction():
+                await conn.execute("CREATE TEMP TABLE lz4_probe (v text COMPRESSION lz4)")
+            has_lz4 = True
+        except asyncpg.FeatureNotSupportedError:
+            has_lz4 = False
+
+        # then: the migrated columns use it when it exists, else the default (pglz)
+        methods = await conn.fetch(
+            """
+            SELECT c.relname, a.attname, a.attcompression::text AS attcompression
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            WHERE (c.relname, a.attname) IN (('events', 'payload'), ('status_rechecks',
+                'metric_ids'), ('status_rechecks', 'first_ts'), ('status_rechecks', 'last_ts'))
+            """
+        )
+        assert len(methods) == 4
+        assert {row["attcompression"] for row in methods} == {"l" if has_lz4 else ""}
+    finally:
+        await conn.close()
