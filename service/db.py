@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from service.events.outbox import OutboxSession
 from service.settings import Settings
 
 
@@ -56,7 +57,8 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions that send the outbox's notifications after each commit (`OutboxSession`)."""
+    return async_sessionmaker(engine, class_=OutboxSession, expire_on_commit=False, autoflush=False)
 
 
 @asynccontextmanager

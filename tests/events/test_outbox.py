@@ -4,7 +4,7 @@ import asyncio
 
 import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.db import unit_of_work
@@ -158,4 +158,54 @@ async def test_a_notification_says_how_many_deliveries_its_event_fanned_out(
                 (org.id, seqs[1], 1),
             ]
     finally:
+        await listener.close()
+
+
+async def test_notifications_are_sent_after_the_commit_and_not_for_rolled_back_savepoints(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    # given a listener, and every statement and commit on the engine recorded in order
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(asyncpg_dsn(database_url))
+    await listener.add_listener(outbox.CHANNEL, lambda *args: heard.put_nowait(args[3]))
+    log: list[str] = []
+
+    def statement(conn: object, cursor: object, sql: str, *args: object) -> None:
+        log.append("notify" if "pg_notify" in sql else "statement")
+
+    def commit(conn: object) -> None:
+        log.append("commit")
+
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(engine.sync_engine, "commit", commit)
+    try:
+        async with committed_org(engine) as (sessions, org):
+            log.clear()
+            # when a transaction emits one event, then one in a savepoint it rolls back, then
+            # one in a savepoint it keeps
+            async with unit_of_work(sessions) as session:
+                kept = await outbox.emit(session, org.id, "objective.created", None, {})
+                savepoint = await session.begin_nested()
+                await outbox.emit_many(session, org.id, [("objective.updated", None, {})])
+                await savepoint.rollback()
+                async with session.begin_nested():
+                    later = await outbox.emit(session, org.id, "objective.archived", None, {})
+
+            # then the listener hears the two kept events, in order, and nothing else
+            payloads = [await asyncio.wait_for(heard.get(), 5) for _ in range(2)]
+            assert [outbox.parse_notification(p) for p in payloads] == [
+                (org.id, kept.seq, 0),
+                (org.id, later.seq, 0),
+            ]
+            await asyncio.sleep(0.2)
+            assert heard.empty()
+
+            # and the writing transaction notified nothing: one NOTIFY statement after its
+            # commit, in a transaction of its own
+            assert log.count("notify") == 1
+            assert log.index("commit") < log.index("notify") < len(log) - 1
+            assert log[-1] == "commit"
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", statement)
+        event.remove(engine.sync_engine, "commit", commit)
         await listener.close()
