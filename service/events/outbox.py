@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -196,8 +196,12 @@ class OutboxSession(AsyncSession):
         await super().commit()
         pending = self.info.pop(_PENDING, None)
         if pending:
-            await self.execute(_NOTIFY, {"notes": [note for note, _ in pending]})
-            await super().commit()  # nothing written: no WAL flush under the NOTIFY lock
+            # One autocommit statement (no BEGIN/COMMIT round trips); it writes nothing, so
+            # its commit flushes no WAL under the NOTIFY lock.
+            assert isinstance(self.bind, AsyncEngine), "OutboxSession is bound to an engine"
+            async with self.bind.connect() as conn:
+                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(_NOTIFY, {"notes": [note for note, _ in pending]})
 
     async def close(self) -> None:
         self.info.pop(_PENDING, None)  # closing without a commit discards what it wrote
