@@ -11,6 +11,7 @@ a whole, before anything runs, with a coded JSON error.
 import json
 from typing import Any
 
+import orjson
 from fastapi import Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
@@ -72,6 +73,14 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
     def __init__(self, settings: Settings, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.settings = settings
+
+    def encode_json(self, data: object) -> str | bytes:
+        """orjson (a nested read answers with hundreds of kilobytes); the standard encoder for
+        what orjson refuses: integers past 64 bits, lone surrogates echoed in an error."""
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return super().encode_json(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """A body nested past Python's recursion limit is malformed JSON (a 400), not a crash."""

@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
@@ -23,6 +24,11 @@ class Context(BaseContext):
     # the node budget of SPEC §7, which is per request. None outside batches (a WebSocket
     # context lives as long as its connection: its operations are budgeted one by one).
     node_budget_spent: int | None = field(default=None, init=False)
+    # `rollup_fields`' memo of the instants a key-result list's selection asks for, by place
+    # in an operation.
+    requested_instants: dict[tuple[Any, ...], tuple[Any, Any, set[datetime]]] = field(
+        default_factory=dict, init=False
+    )
 
     def __post_init__(self) -> None:
         super().__init__()

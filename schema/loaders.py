@@ -3,9 +3,14 @@
 Each batches every key asked for in one tick into one `IN` query filtered by the caller's
 organization, so a GraphQL request runs a number of statements that grows with the query's
 depth, never with the number of rows.
+
+The loaders of tables hand out rows of the model's columns (SQLAlchemy `Row`s, read by
+attribute like the entity and typed as it), not ORM entities: a nested read loads a thousand
+and more, and a row skips the identity map and the instance state. Nothing here writes.
 """
 
 import asyncio
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -13,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import Bundle, InstrumentedAttribute, aliased
 from strawberry.dataloader import DataLoader
 
 from service.models import (
@@ -148,9 +153,18 @@ class SettledLoader(Generic[K, V]):
                 future.set_result(value)
 
 
+@functools.cache
+def _columns(model: Any) -> tuple[InstrumentedAttribute[Any], ...]:
+    """Every column of `model`, to select as a row read by attribute like the entity (built
+    once per model: loaders are made for every request)."""
+    return tuple(getattr(model, column.key) for column in inspect(model).mapper.column_attrs)
+
+
 def _by_id(db: Database, model: Any) -> DataLoader[uuid.UUID, Any]:
+    columns = _columns(model)
+
     async def load(keys: list[uuid.UUID]) -> list[Any]:
-        rows = await db.scalars(select(model).where(model.org_id == db.org_id, model.id.in_(keys)))
+        rows = await db.rows(select(*columns).where(model.org_id == db.org_id, model.id.in_(keys)))
         found = {row.id: row for row in rows}
         return [found.get(key) for key in keys]
 
@@ -164,9 +178,11 @@ def _many_by(
     *order: Any,
     where: Sequence[Any] = (),
 ) -> DataLoader[uuid.UUID, list[Any]]:
+    columns = _columns(model)
+
     async def load(keys: list[uuid.UUID]) -> list[list[Any]]:
-        rows = await db.scalars(
-            select(model)
+        rows = await db.rows(
+            select(*columns)
             .where(model.org_id == db.org_id, column.in_(keys), *where)
             .order_by(*order)
         )
@@ -188,16 +204,45 @@ def _linked_by(
 ) -> DataLoader[uuid.UUID, list[Any]]:
     """Rows of `target` reached through the many-to-many table `link`."""
 
+    columns = _columns(target)
+
     async def load(keys: list[uuid.UUID]) -> list[list[Any]]:
         rows = await db.rows(
-            select(link_from, target)
+            select(link_from.label("link_key"), *columns)
             .join(target, (target.org_id == link.org_id) & (target.id == link_to))
             .where(link.org_id == db.org_id, link_from.in_(keys))
             .order_by(*order)
         )
         grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-        for key, row in rows:
-            grouped[key].append(row)
+        for row in rows:
+            grouped[row.link_key].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+_ALIGNMENT: Bundle[Any] = Bundle("alignment", *_columns(Alignment))
+_OBJECTIVE: Bundle[Any] = Bundle("objective", *_columns(Objective))
+
+
+def _alignments_by(
+    db: Database, key: InstrumentedAttribute[uuid.UUID], other: InstrumentedAttribute[uuid.UUID]
+) -> DataLoader[uuid.UUID, list[tuple[Alignment, Objective]]]:
+    """Alignments by the objective at one end (`key`), oldest first, each with the objective
+    at its other end (`other`) read by the same statement: a tree of objectives costs one
+    statement per level."""
+
+    async def load(keys: list[uuid.UUID]) -> list[list[tuple[Alignment, Objective]]]:
+        rows = await db.rows(
+            select(_ALIGNMENT, _OBJECTIVE)
+            .select_from(Alignment)
+            .join(Objective, (Objective.org_id == Alignment.org_id) & (Objective.id == other))
+            .where(Alignment.org_id == db.org_id, key.in_(keys))
+            .order_by(Alignment.created_at)
+        )
+        grouped: dict[uuid.UUID, list[tuple[Alignment, Objective]]] = defaultdict(list)
+        for row in rows:
+            grouped[getattr(row.alignment, key.key)].append((row.alignment, row.objective))
         return [grouped.get(key, []) for key in keys]
 
     return DataLoader(load_fn=load)
@@ -229,8 +274,8 @@ def _check_ins_newest_first(db: Database) -> DataLoader[tuple[uuid.UUID, int], l
             .subquery()
         )
         check_in = aliased(CheckIn, ranked)
-        rows = await db.scalars(
-            select(check_in)
+        rows = await db.rows(
+            select(*(getattr(check_in, column.key) for column in _columns(CheckIn)))
             .where(ranked.c.rank <= limit)
             .order_by(ranked.c.key_result_id, ranked.c.rank)
         )
@@ -266,8 +311,8 @@ class Loaders:
     parent_edges_by_metric: DataLoader[uuid.UUID, list[MetricEdge]]
     metrics_by_objective: DataLoader[uuid.UUID, list[Metric]]
     objectives_by_metric: DataLoader[uuid.UUID, list[Objective]]
-    parent_alignments_by_objective: DataLoader[uuid.UUID, list[Alignment]]
-    child_alignments_by_objective: DataLoader[uuid.UUID, list[Alignment]]
+    parent_alignments_by_objective: DataLoader[uuid.UUID, list[tuple[Alignment, Objective]]]
+    child_alignments_by_objective: DataLoader[uuid.UUID, list[tuple[Alignment, Objective]]]
     key_results_by_objective: DataLoader[uuid.UUID, list[KeyResult]]
     key_results_by_metric: DataLoader[uuid.UUID, list[KeyResult]]
     check_ins_by_key_result: DataLoader[tuple[uuid.UUID, int], list[CheckIn]]
@@ -340,11 +385,11 @@ def create_loaders(db: Database, context: Any) -> Loaders:
             ObjectiveMetric.objective_id,
             Objective.created_at,
         ),
-        parent_alignments_by_objective=_many_by(
-            db, Alignment, Alignment.child_objective_id, Alignment.created_at
+        parent_alignments_by_objective=_alignments_by(
+            db, Alignment.child_objective_id, Alignment.parent_objective_id
         ),
-        child_alignments_by_objective=_many_by(
-            db, Alignment, Alignment.parent_objective_id, Alignment.created_at
+        child_alignments_by_objective=_alignments_by(
+            db, Alignment.parent_objective_id, Alignment.child_objective_id
         ),
         key_results_by_objective=_many_by(
             db, KeyResult, KeyResult.objective_id, KeyResult.created_at, KeyResult.id

@@ -42,7 +42,12 @@ def decode_optional_id(
 @strawberry.interface(description="An object with a globally unique, opaque ID.")
 class Node:
     uuid_: strawberry.Private[uuid.UUID]
+    # A plain field, set when the object is made: Strawberry reads it without the per-field
+    # resolver machinery (a nested read shows a thousand IDs).
+    id: strawberry.ID = strawberry.field(
+        default=strawberry.ID(""),
+        description="Opaque global ID of the object; pass it to `node(id:)`.",
+    )
 
-    @strawberry.field(description="Opaque global ID of the object; pass it to `node(id:)`.")
-    def id(self) -> strawberry.ID:
-        return to_global_id(type(self).__name__, self.uuid_)
+    def __post_init__(self) -> None:
+        self.id = to_global_id(type(self).__name__, self.uuid_)

@@ -13,7 +13,7 @@ the engine's lighter `key_result_progresses` (no confidence, no delivery); `deli
 so those fields answer synchronously instead of awaiting one future each.
 """
 
-import asyncio
+import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -182,7 +182,30 @@ KEY_RESULT_NUMBER_FIELDS = frozenset(
 def _requested_instants(info: Info[Any, Any], fields: frozenset[str]) -> set[datetime]:
     """The instants (`asOf`, default the request's instant) at which the objects being
     resolved are asked for any of `fields`. An `asOf` that cannot be read here is left out:
-    that field then loads on its own (and reports its own error)."""
+    that field then loads on its own (and reports its own error).
+
+    The answer depends only on the operation, its variables and where the field sits in it
+    (response keys and runtime types from the root), so it is worked out once per place: a
+    nested read asks it from hundreds of key-result lists at the same place."""
+    place: list[Any] = [fields]
+    path: Any = info.path
+    while path is not None:
+        if isinstance(path.key, str):
+            place.append((path.key, path.typename))
+        path = path.prev
+    key = (id(info.operation), id(info.variable_values), tuple(place))
+    cache = info.context.requested_instants
+    found = cache.get(key)
+    # The cached operation and variables are kept alive, so their ids are not reused.
+    if found is not None and found[0] is info.operation and found[1] is info.variable_values:
+        known: set[datetime] = found[2]
+        return known
+    instants = _instants_in_selection(info, fields)
+    cache[key] = (info.operation, info.variable_values, instants)
+    return instants
+
+
+def _instants_in_selection(info: Info[Any, Any], fields: frozenset[str]) -> set[datetime]:
     instants: set[datetime] = set()
     stack: list[Any] = []
     for field in info.selected_fields:
@@ -217,11 +240,12 @@ async def prefetch_key_results(info: Info[Any, Any], ids: Sequence[uuid.UUID]) -
     if not instants:
         return
     loader = info.context.loaders.key_result_progress_by_id
-    # A failure is left to the fields: they load again and report it themselves.
-    await asyncio.gather(
-        *(loader.load((id, instant)) for instant in instants for id in ids),
-        return_exceptions=True,
-    )
+    # Awaited in turn rather than gathered: they settle together (one batch of the settled
+    # loader), and awaiting a settled future neither waits nor adds a callback.
+    for pending in [loader.load((id, instant)) for instant in instants for id in ids]:
+        # A failure is left to the fields: they load again and report it themselves.
+        with contextlib.suppress(Exception):
+            await pending
 
 
 async def objective_rollup(

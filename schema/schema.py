@@ -1,9 +1,12 @@
 """The assembled Strawberry schema: one per settings (limits), same SDL for all."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLResolveInfo
 from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
@@ -84,9 +87,43 @@ NODE_TYPES = [
 ]
 
 
+# Fields answered a thousand times by a nested read (a key result's numbers), with sync
+# resolvers that take scalar arguments and read nothing of `info` but `info.context`.
+DIRECT_FIELDS = {
+    KeyResult: ("current_value", "attainment", "progress", "status", "expected_progress"),
+}
+
+
+def _direct(method: Callable[..., Any], python_names: dict[str, str]) -> Callable[..., Any]:
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        return method(source, info, **{python_names[name]: v for name, v in arguments.items()})
+
+    return resolve
+
+
+def _call_directly(built: strawberry.Schema) -> None:
+    """Let graphql-core call the resolvers of `DIRECT_FIELDS` itself. Strawberry's wrapper
+    builds an `Info` and converts the arguments on every call, which costs a nested read
+    more than its key results' numbers do; graphql-core's own info carries the same
+    `context`, and its arguments (already parsed scalars) only need their Python names."""
+    names = built.config.name_converter
+    for type_, direct in DIRECT_FIELDS.items():
+        definition = type_.__strawberry_definition__  # type: ignore[attr-defined]
+        graphql_type = built._schema.get_type(names.from_object(definition))
+        assert isinstance(graphql_type, GraphQLObjectType)
+        for field in definition.fields:
+            if field.python_name not in direct:
+                continue
+            assert field.base_resolver is not None and not field.is_async
+            arguments = {names.from_argument(a): a.python_name for a in field.arguments}
+            graphql_type.fields[names.from_field(field)].resolve = _direct(
+                field.base_resolver.wrapped_func, arguments
+            )
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    return strawberry.Schema(
+    built = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -111,6 +148,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             batching_config={"max_operations": settings.graphql_max_batch},
         ),
     )
+    _call_directly(built)
+    return built
 
 
 schema = build_schema()

@@ -153,6 +153,8 @@ class KeyResult(Node):
     # The number fields answer synchronously when the list that returned this key result
     # prefetched its roll-up (`rollup_fields.prefetch_key_results`), else with an awaitable;
     # `graphql_type` states the GraphQL type since the Python return type is either.
+    # graphql-core calls them directly (`schema.schema.DIRECT_FIELDS`): their `info` is
+    # graphql-core's, of which they read only `info.context`.
     @strawberry.field(
         description="Current value as of an instant; null without data.",
         graphql_type=float | None,

@@ -134,13 +134,10 @@ def _alignment_payload(
 ) -> AlignmentPayload:
     if isinstance(result, Refused):
         return AlignmentPayload(alignment=None, child=None, parent=None, user_errors=result.errors)
-    alignment, child, parent = result
-    return AlignmentPayload(
-        alignment=Alignment.from_model(alignment) if alignment else None,
-        child=Objective.from_model(child),
-        parent=Objective.from_model(parent),
-        user_errors=[],
-    )
+    alignment, child_model, parent_model = result
+    child, parent = Objective.from_model(child_model), Objective.from_model(parent_model)
+    made = Alignment.from_model(alignment, child=child, parent=parent) if alignment else None
+    return AlignmentPayload(alignment=made, child=child, parent=parent, user_errors=[])
 
 
 @strawberry.type

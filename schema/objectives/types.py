@@ -91,12 +91,18 @@ class Objective(Node):
     @strawberry.field(description="Alignments to the objectives this one contributes to.")
     async def parents(self, info: Info[Context, None]) -> list["Alignment"]:
         rows = await info.context.loaders.parent_alignments_by_objective.load(self.uuid_)
-        return [Alignment.from_model(row) for row in rows]
+        return [
+            Alignment.from_model(row, child=self, parent=Objective.from_model(parent))
+            for row, parent in rows
+        ]
 
     @strawberry.field(description="Alignments of the objectives that contribute to this one.")
     async def children(self, info: Info[Context, None]) -> list["Alignment"]:
         rows = await info.context.loaders.child_alignments_by_objective.load(self.uuid_)
-        return [Alignment.from_model(row) for row in rows]
+        return [
+            Alignment.from_model(row, child=Objective.from_model(child), parent=self)
+            for row, child in rows
+        ]
 
     @strawberry.field(description="Key results of the objective, oldest first.")
     async def key_results(
@@ -167,26 +173,16 @@ class Objective(Node):
 
 @strawberry.type(description="A child objective aligned under a parent, with a weight.")
 class Alignment:
+    """Made with both its objectives at hand (the list that returns it read them): `child`
+    and `parent` are plain fields, not one loader call each."""
+
     weight: float = strawberry.field(description="Weight of the child in the parent's progress.")
     created_at: datetime = strawberry.field(description="When the alignment was made.")
-    child_objective_id: strawberry.Private[uuid.UUID]
-    parent_objective_id: strawberry.Private[uuid.UUID]
+    child: Objective | None = strawberry.field(description="The contributing objective.")
+    parent: Objective | None = strawberry.field(description="The objective contributed to.")
 
     @classmethod
-    def from_model(cls, model: AlignmentModel) -> "Alignment":
-        return cls(
-            weight=model.weight,
-            created_at=model.created_at,
-            child_objective_id=model.child_objective_id,
-            parent_objective_id=model.parent_objective_id,
-        )
-
-    @strawberry.field(description="The contributing objective.")
-    async def child(self, info: Info[Context, None]) -> Objective | None:
-        model = await info.context.loaders.objective_by_id.load(self.child_objective_id)
-        return Objective.from_model(model) if model else None
-
-    @strawberry.field(description="The objective contributed to.")
-    async def parent(self, info: Info[Context, None]) -> Objective | None:
-        model = await info.context.loaders.objective_by_id.load(self.parent_objective_id)
-        return Objective.from_model(model) if model else None
+    def from_model(
+        cls, model: AlignmentModel, *, child: Objective, parent: Objective
+    ) -> "Alignment":
+        return cls(weight=model.weight, created_at=model.created_at, child=child, parent=parent)

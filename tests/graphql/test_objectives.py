@@ -68,6 +68,37 @@ async def test_an_objective_is_created_read_back_updated_and_archived(gql: Gql) 
     assert back["objective"] == {"state": "DRAFT"}
 
 
+async def test_alignments_show_both_objectives_from_either_end(gql: Gql) -> None:
+    # given a company objective with two children, one of them also under a second parent
+    cycle = await steps.cycle(gql)
+    team = await steps.team(gql)
+    company = await steps.objective(gql, cycle, team, title="Company")
+    other = await steps.objective(gql, cycle, team, title="Other")
+    first = await steps.objective(gql, cycle, team, title="First", parentIds=[company])
+    second = await steps.objective(gql, cycle, team, title="Second", parentIds=[company, other])
+
+    # when the alignments are read from the parent's and from a child's side
+    ends = "weight child { id title } parent { id title }"
+    parent_side = await steps.node(gql, company, f"... on Objective {{ children {{ {ends} }} }}")
+    child_side = await steps.node(gql, second, f"... on Objective {{ parents {{ {ends} }} }}")
+
+    # then every alignment names its child and its parent
+    assert parent_side is not None and child_side is not None
+    titles = {first: "First", second: "Second", company: "Company", other: "Other"}
+
+    def alignment(child: str, parent: str) -> dict[str, object]:
+        return {
+            "weight": 1.0,
+            "child": {"id": child, "title": titles[child]},
+            "parent": {"id": parent, "title": titles[parent]},
+        }
+
+    by_child = sorted(parent_side["children"], key=lambda a: a["child"]["title"])
+    by_parent = sorted(child_side["parents"], key=lambda a: a["parent"]["title"])
+    assert by_child == [alignment(first, company), alignment(second, company)]
+    assert by_parent == [alignment(second, company), alignment(second, other)]
+
+
 async def test_objectives_page_forwards_and_backwards_with_filters(gql: Gql) -> None:
     # given six objectives in one cycle and one in another
     cycle = await steps.cycle(gql)
