@@ -26,10 +26,11 @@ Results are frozen dataclasses (`service.rollups.types`); statuses are `Status`,
 `ScoreBand`. Batch functions leave out unknown ids so a dataloader can map them to null.
 
 How it performs: a roll-up runs a fixed number of statements whatever the tree size —
-organization settings, one recursive CTE for the objective subtree, alignments, active key
-results, check-ins (per key result only the latest ones for one instant), metric aggregates
-for every (metric, window) in one statement (each window computes only its metric's
-aggregation), commitments — then evaluates the whole subtree in Python
+organization settings, one recursive CTE for the objective subtree (each objective with its
+alignments), active key results with their check-ins (per key result only the latest ones
+for one instant; two statements from `WIDE_OBJECTIVE_SCOPE` objectives on, where hash joins
+win), metric aggregates for every (metric, window) in one statement (each window computes
+only its metric's aggregation), commitments — then evaluates the whole subtree in Python
 (`snapshot.GoalEvaluator`, children before parents). A history
 loads the same scope once (all check-ins up to the last bucket, one aggregate per metric
 key result and bucket in the same single statement) and evaluates it once per bucket.

@@ -2,7 +2,9 @@
 
 Hot path: each function is one statement over the whole scope (arrays of ids, a recursive
 CTE, LATERAL joins over windows), so a roll-up runs a fixed number of statements whatever
-the size of the tree. Core `text()` keeps the SQL visible and skips ORM object overhead.
+the size of the tree. Core `text()` keeps the SQL visible and skips ORM object overhead; the
+hot statements are built once at import (building a `text()` parses its SQL, and a new one
+computes its cache key again on every execution: ~0.4 ms of CPU per objective roll-up).
 """
 
 import uuid
@@ -11,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Result, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TEXT, TIMESTAMP, UUID
+from sqlalchemy import Result, TextClause, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, INTEGER, JSONB, TEXT, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.rollups.snapshot import CheckInRow, CommitmentRow, KeyResultRow, ObjectiveRow
@@ -38,10 +40,11 @@ def _driver_rows(result: Result[Any]) -> Sequence[Any]:
         result.close()
 
 
+_SETTINGS = text("SELECT settings FROM organizations WHERE id = :org")
+
+
 async def organization_settings(session: AsyncSession, org_id: uuid.UUID) -> dict[str, Any] | None:
-    result = await session.execute(
-        text("SELECT settings FROM organizations WHERE id = :org"), {"org": org_id}
-    )
+    result = await session.execute(_SETTINGS, {"org": org_id})
     row = result.first()
     return None if row is None else dict(row[0])
 
@@ -51,8 +54,9 @@ class LoadedObjective:
     row: ObjectiveRow
     starts_on: date
     ends_on: date
-    # Cycle roll-up only: no parent objective that counts (active or closed) in its own cycle.
-    without_parent: bool
+    # Its alignments (parent, weight), any parent; empty when loaded without them.
+    parents: Sequence[uuid.UUID] = ()
+    weights: Sequence[float] = ()
 
 
 _SCOPE = f"""
@@ -67,61 +71,71 @@ WITH RECURSIVE scope(id) AS (
 )
 """
 
+# Each reached objective's own alignments, by the alignments' primary key (child first), in
+# the same statement: the caller keeps those whose parent was reached.
+_PARENTS = """
+LEFT JOIN LATERAL (
+    SELECT array_agg(a.parent_objective_id) AS parents, array_agg(a.weight) AS weights
+    FROM alignments a WHERE a.child_objective_id = o.id AND a.org_id = :org
+) up ON true
+"""
+
 # A whole cycle: hash joins over the organization's objectives are the cheapest plan.
 _SUBTREE_WIDE = (
     _SCOPE
     + f"""
 SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
-       cy.starts_on, cy.ends_on,
-       NOT EXISTS (
-           SELECT 1 FROM alignments a JOIN objectives p
-             ON p.org_id = a.org_id AND p.id = a.parent_objective_id
-           WHERE a.org_id = :org AND a.child_objective_id = o.id AND p.state IN {COUNTING}
-             AND p.cycle_id = o.cycle_id
-       ) AS without_parent
+       cy.starts_on, cy.ends_on, up.parents, up.weights
 FROM scope JOIN objectives o ON o.org_id = :org AND o.id = scope.id
 JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
+{_PARENTS}
 """
 )
 
 # A subtree of some objectives: the planner cannot estimate a recursive CTE's size (it
 # guesses ~1,000 rows and hashes every objective and alignment of the organization, 10 ms at
 # 10,000 objectives even for a leaf), so fetch each reached objective by primary key
-# (`OFFSET 0` keeps the lateral a per-row index lookup). `without_parent` is only read by
-# cycle roll-ups, which use `_SUBTREE_WIDE`.
+# (`OFFSET 0` keeps the lateral a per-row index lookup).
 _SUBTREE_NARROW = (
     _SCOPE
-    + """
+    + f"""
 SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
-       o.starts_on, o.ends_on, false AS without_parent
+       o.starts_on, o.ends_on, o.parents, o.weights
 FROM scope CROSS JOIN LATERAL (
     SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
-           cy.starts_on, cy.ends_on
+           cy.starts_on, cy.ends_on, up.parents, up.weights
     FROM objectives o JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
+    {_PARENTS}
     WHERE o.org_id = :org AND o.id = scope.id
     OFFSET 0
 ) o
 """
 )
 
-SEED_IDS = "o.id = ANY(:ids)"
-SEED_CYCLE = f"o.cycle_id = :cycle AND o.state IN {COUNTING}"
-SEED_TEAMS = f"o.cycle_id = :cycle AND o.state IN {COUNTING} AND o.owner_team_id = ANY(:teams)"
+# The statements of `objective_subtree`, by seed: `:ids` (objectives), `:cycle` (a whole
+# cycle) or `:cycle` and `:teams` (a team's objectives in a cycle).
+SEED_IDS = text(_SUBTREE_NARROW.format(seed="o.id = ANY(:ids)")).bindparams(
+    bindparam("ids", type_=UUIDS)
+)
+SEED_CYCLE = text(_SUBTREE_WIDE.format(seed=f"o.cycle_id = :cycle AND o.state IN {COUNTING}"))
+SEED_TEAMS = text(
+    _SUBTREE_NARROW.format(
+        seed=f"o.cycle_id = :cycle AND o.state IN {COUNTING} AND o.owner_team_id = ANY(:teams)"
+    )
+).bindparams(bindparam("teams", type_=UUIDS))
 
 
 async def objective_subtree(
-    session: AsyncSession, org_id: uuid.UUID, seed: str, params: dict[str, Any]
+    session: AsyncSession, org_id: uuid.UUID, seed: TextClause, params: dict[str, Any]
 ) -> list[LoadedObjective]:
-    """Seed objectives and every counting objective aligned under them, at any depth."""
-    template = _SUBTREE_WIDE if seed == SEED_CYCLE else _SUBTREE_NARROW
-    statement = text(template.format(seed=seed))
-    if "ids" in params:
-        statement = statement.bindparams(bindparam("ids", type_=UUIDS))
-    if "teams" in params:
-        statement = statement.bindparams(bindparam("teams", type_=UUIDS))
-    result = await session.execute(statement, {"org": org_id, **params})
+    """Seed objectives (`seed`: one of the SEED_ statements, with its parameters) and every
+    counting objective aligned under them, at any depth, each with its alignments (one
+    statement: no separate read of the alignments)."""
+    result = await session.execute(seed, {"org": org_id, **params})
     return [
-        LoadedObjective(ObjectiveRow(r[0], r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8])
+        LoadedObjective(
+            ObjectiveRow(r[0], r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8] or (), r[9] or ()
+        )
         for r in _driver_rows(result)
     ]
 
@@ -146,25 +160,17 @@ async def team_subtree(
     return [r.id for r in result.all()]
 
 
-async def alignments_under(
-    session: AsyncSession, org_id: uuid.UUID, parent_ids: Sequence[uuid.UUID]
-) -> list[tuple[uuid.UUID, uuid.UUID, float]]:
-    """(child, parent, weight) of every alignment whose parent is one of `parent_ids`."""
-    result = await session.execute(
-        text(
-            "SELECT a.child_objective_id, a.parent_objective_id, a.weight"
-            " FROM unnest(:ids) AS k(id) JOIN alignments a"
-            " ON a.org_id = :org AND a.parent_objective_id = k.id"
-        ).bindparams(bindparam("ids", type_=UUIDS)),
-        {"org": org_id, "ids": list(parent_ids)},
-    )
-    return [(r[0], r[1], r[2]) for r in _driver_rows(result)]
-
-
 _KR_COLUMNS = (
     "id, objective_id, title, measure, direction, start_value, target_value, weight, state,"
     " metric_id"
 )
+
+
+_ACTIVE_KEY_RESULTS = text(
+    f"SELECT {_KR_COLUMNS} FROM unnest(:ids) AS k(objective_id)"
+    " JOIN key_results kr USING (objective_id)"
+    " WHERE kr.org_id = :org AND kr.state = 'active'"
+).bindparams(bindparam("ids", type_=UUIDS))
 
 
 def _key_result(r: Any) -> KeyResultRow:
@@ -174,14 +180,7 @@ def _key_result(r: Any) -> KeyResultRow:
 async def active_key_results(
     session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
 ) -> list[KeyResultRow]:
-    result = await session.execute(
-        text(
-            f"SELECT {_KR_COLUMNS} FROM unnest(:ids) AS k(objective_id)"
-            " JOIN key_results kr USING (objective_id)"
-            " WHERE kr.org_id = :org AND kr.state = 'active'"
-        ).bindparams(bindparam("ids", type_=UUIDS)),
-        {"org": org_id, "ids": list(objective_ids)},
-    )
+    result = await session.execute(_ACTIVE_KEY_RESULTS, {"org": org_id, "ids": list(objective_ids)})
     return [KeyResultRow(*r) for r in _driver_rows(result)]
 
 
@@ -214,7 +213,6 @@ async def key_results_with_objectives(
                 row=ObjectiveRow(r[1], r[10], r[11], r[12], r[13], r[14]),
                 starts_on=r[15],
                 ends_on=r[16],
-                without_parent=False,
             )
         found.append((_key_result(r), objective))
     return found
@@ -248,26 +246,33 @@ LEFT JOIN LATERAL (
 ) c ON true
 """
 
-_LATEST_CHECK_INS = f"""
+
+def _check_in_statement(sql: str) -> TextClause:
+    return text(sql).bindparams(
+        bindparam("ids", type_=UUIDS), bindparam("kinds", type_=ARRAY(TEXT))
+    )
+
+
+_LATEST_CHECK_INS = _check_in_statement(f"""
 SELECT k.id, v.id, v.observed_at, v.recorded_at, v.value, v.done, v.confidence,
        c.id, c.observed_at, c.recorded_at, c.value, c.done, c.confidence
 FROM unnest(:ids, :kinds) AS k(id, kind)
 {_LATEST_VALUE}
 {_LATEST_CONFIDENCE}
 WHERE v.id IS NOT NULL OR c.id IS NOT NULL
-"""
+""")
 
-_LATEST_VALUE_CHECK_INS = f"""
+_LATEST_VALUE_CHECK_INS = _check_in_statement(f"""
 SELECT k.id, v.id, v.observed_at, v.recorded_at, v.value, v.done, v.confidence
 FROM unnest(:ids, :kinds) AS k(id, kind)
 {_LATEST_VALUE}
 WHERE v.id IS NOT NULL
-"""
+""")
 
 # The same rows for a large scope (a cycle: ~30,000 key results): one hash join over the
 # organization's check-ins and a sort beats one index probe per key result (measured
 # 300-370 ms against 630-980 ms at 28,934 key results and 84,000 check-ins).
-_LATEST_VALUE_CHECK_INS_WIDE = f"""
+_LATEST_VALUE_CHECK_INS_WIDE = _check_in_statement(f"""
 SELECT DISTINCT ON (ci.key_result_id)
        ci.key_result_id, ci.id, ci.observed_at, ci.recorded_at, ci.value, ci.done, ci.confidence
 FROM unnest(:ids, :kinds) AS k(id, kind)
@@ -275,15 +280,72 @@ JOIN check_ins ci ON {_ELIGIBLE}
     AND CASE k.kind WHEN 'value' THEN ci.value IS NOT NULL
                     WHEN 'done' THEN ci.done IS NOT NULL ELSE false END
 ORDER BY ci.key_result_id, ci.observed_at DESC, ci.recorded_at DESC, ci.id DESC
-"""
+""")
 # From this many key results on, `_LATEST_VALUE_CHECK_INS_WIDE`.
 WIDE_CHECK_IN_SCOPE = 5000
 
-_ALL_CHECK_INS = f"""
+_ALL_CHECK_INS = _check_in_statement(f"""
 SELECT ci.key_result_id, {_CHECK_IN_COLUMNS.replace("id,", "ci.id,", 1)}
 FROM unnest(:ids, :kinds) AS k(id, kind)
 JOIN check_ins ci ON {_ELIGIBLE}
+""")
+
+
+# A subtree's active key results with their check-ins observed by :t, in one statement
+# (saving the round trip and the id arrays of a separate `check_ins` statement): for one
+# instant only the latest check-in carrying each one's value (`_LATEST_VALUE`: one index
+# probe per key result), for a history all of them.
+_WITH_CHECK_INS = f"""
+SELECT {", ".join(f"kr.{column.strip()}" for column in _KR_COLUMNS.split(","))},
+       v.id, v.observed_at, v.recorded_at, v.value, v.done, v.confidence
+FROM unnest(:ids) AS o(objective_id)
+JOIN key_results kr USING (objective_id)
+CROSS JOIN LATERAL (
+    SELECT kr.id, CASE kr.measure WHEN 'manual' THEN 'value' WHEN 'milestone' THEN 'done'
+                  ELSE 'none' END
+) AS k(id, kind)
+{{check_ins}}
+WHERE kr.org_id = :org AND kr.state = 'active'
 """
+_KEY_RESULTS_WITH_LATEST_CHECK_INS = text(
+    _WITH_CHECK_INS.format(check_ins=_LATEST_VALUE)
+).bindparams(bindparam("ids", type_=UUIDS))
+_KEY_RESULTS_WITH_CHECK_INS = text(
+    _WITH_CHECK_INS.format(
+        check_ins=f"""
+LEFT JOIN LATERAL (SELECT {_CHECK_IN_COLUMNS} FROM check_ins ci WHERE {_ELIGIBLE}) v ON true
+"""
+    )
+).bindparams(bindparam("ids", type_=UUIDS))
+# Below this many objectives (about `WIDE_CHECK_IN_SCOPE` key results at four each), a
+# roll-up reads key results and check-ins in that one statement.
+WIDE_OBJECTIVE_SCOPE = 1250
+
+
+async def active_key_results_with_check_ins(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    objective_ids: Sequence[uuid.UUID],
+    until: datetime,
+    *,
+    latest_only: bool,
+) -> tuple[list[KeyResultRow], list[CheckInRow]]:
+    """`active_key_results` and, in one statement, the check-ins of those key results that
+    `check_ins(..., latest_only=latest_only, confidence=False)` returns (with
+    `latest_only=False` also those `GoalSnapshot.add_check_ins` leaves out)."""
+    statement = _KEY_RESULTS_WITH_LATEST_CHECK_INS if latest_only else _KEY_RESULTS_WITH_CHECK_INS
+    result = await session.execute(
+        statement, {"org": org_id, "ids": list(objective_ids), "t": until}
+    )
+    key_results: dict[uuid.UUID, KeyResultRow] = {}
+    found: list[CheckInRow] = []
+    for r in _driver_rows(result):
+        if r[0] not in key_results:
+            key_results[r[0]] = _key_result(r)
+        if r[10] is not None:
+            found.append(CheckInRow(r[10], r[0], r[11], r[12], r[13], r[14], r[15]))
+    found.sort(key=lambda c: (c.observed_at, c.recorded_at, c.id))
+    return list(key_results.values()), found
 
 
 async def check_ins(
@@ -312,12 +374,8 @@ async def check_ins(
         sql = _ALL_CHECK_INS
     if not key_results:
         return []
-    statement = text(sql).bindparams(
-        bindparam("ids", type_=UUIDS),
-        bindparam("kinds", type_=ARRAY(TEXT)),
-    )
     result = await session.execute(
-        statement,
+        sql,
         {
             "org": org_id,
             "ids": [k[0] for k in key_results],
@@ -342,8 +400,8 @@ _WINDOW_RANGE = """p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a
 _WINDOW_VALUES = (
     """
 WITH w AS MATERIALIZED (
-    SELECT w.i, w.metric_id, w.a, w.b, m.aggregation
-    FROM unnest(:metric_ids, :starts, :ends) WITH ORDINALITY AS w(metric_id, a, b, i)
+    SELECT w.i, w.metric_id, (:starts)[w.span] AS a, (:ends)[w.span] AS b, m.aggregation
+    FROM unnest(:metric_ids, :spans) WITH ORDINALITY AS w(metric_id, span, i)
     JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
 )
 """
@@ -378,6 +436,21 @@ FROM w WHERE w.aggregation = 'last'
 )
 
 
+def _window_statement(dimension_filter: str) -> TextClause:
+    return text(_WINDOW_VALUES.format(dimension_filter=dimension_filter)).bindparams(
+        bindparam("metric_ids", type_=UUIDS),
+        bindparam("spans", type_=ARRAY(INTEGER)),
+        bindparam("starts", type_=INSTANTS),
+        bindparam("ends", type_=INSTANTS),
+    )
+
+
+_WINDOW_VALUES_ALL = _window_statement("")
+_WINDOW_VALUES_OF_DIMENSIONS = _window_statement("AND p.dimensions @> :dims").bindparams(
+    bindparam("dims", type_=JSONB)
+)
+
+
 async def window_values(
     session: AsyncSession,
     org_id: uuid.UUID,
@@ -391,20 +464,18 @@ async def window_values(
     unique = list(dict.fromkeys(windows))
     if not unique:
         return {}
-    dimension_filter = "AND p.dimensions @> :dims" if dimensions else ""
-    statement = text(_WINDOW_VALUES.format(dimension_filter=dimension_filter)).bindparams(
-        bindparam("metric_ids", type_=UUIDS),
-        bindparam("starts", type_=INSTANTS),
-        bindparam("ends", type_=INSTANTS),
-    )
+    statement = _WINDOW_VALUES_OF_DIMENSIONS if dimensions else _WINDOW_VALUES_ALL
+    # Each distinct [a, b) once, windows by its number (1-based): the windows of a roll-up
+    # share a few spans, and encoding a timestamp per window cost ~0.5 ms per 100 windows.
+    spans = {span: number for number, span in enumerate(dict.fromkeys(w[1:] for w in unique), 1)}
     params: dict[str, Any] = {
         "org": org_id,
         "metric_ids": [w[0] for w in unique],
-        "starts": [w[1] for w in unique],
-        "ends": [w[2] for w in unique],
+        "spans": [spans[w[1:]] for w in unique],
+        "starts": [span[0] for span in spans],
+        "ends": [span[1] for span in spans],
     }
     if dimensions:
-        statement = statement.bindparams(bindparam("dims", type_=JSONB))
         params["dims"] = dimensions
     result = await session.execute(statement, params)
     values: dict[tuple[uuid.UUID, datetime, datetime], float | None] = dict.fromkeys(unique)
@@ -413,20 +484,39 @@ async def window_values(
     return values
 
 
+# Per key result, its commitments by index (`OFFSET 0` keeps the lateral a per-row lookup):
+# for a subtree's few hundred key results, 1.2 ms against 2.9 ms for hashing every
+# commitment of the organization (6,533 commitment links).
+_COMMITMENTS = text("""
+SELECT k.id, c.id, c.state, c.due_on, c.done_at, c.dropped_at
+FROM unnest(:ids) AS k(id) CROSS JOIN LATERAL (
+    SELECT c.id, c.state, c.due_on, c.done_at, c.dropped_at
+    FROM commitment_key_results ckr
+    JOIN commitments c ON c.org_id = :org AND c.id = ckr.commitment_id
+    WHERE ckr.key_result_id = k.id AND ckr.org_id = :org
+    OFFSET 0
+) c
+""").bindparams(bindparam("ids", type_=UUIDS))
+
+# The same rows for a large scope (a cycle), where one hash join is cheaper (11.6 ms against
+# 18.6 ms at 3,000 key results).
+_COMMITMENTS_WIDE = text("""
+SELECT ckr.key_result_id, c.id, c.state, c.due_on, c.done_at, c.dropped_at
+FROM unnest(:ids) AS k(id)
+JOIN commitment_key_results ckr ON ckr.org_id = :org AND ckr.key_result_id = k.id
+JOIN commitments c ON c.org_id = :org AND c.id = ckr.commitment_id
+""").bindparams(bindparam("ids", type_=UUIDS))
+# From this many key results on, `_COMMITMENTS_WIDE`.
+WIDE_COMMITMENT_SCOPE = 2000
+
+
 async def commitments_of_key_results(
     session: AsyncSession, org_id: uuid.UUID, key_result_ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, CommitmentRow]]:
     """(key result, commitment) for every commitment supporting one of the key results."""
+    wide = len(key_result_ids) >= WIDE_COMMITMENT_SCOPE
     result = await session.execute(
-        text(
-            """
-            SELECT ckr.key_result_id, c.id, c.state, c.due_on, c.done_at, c.dropped_at
-            FROM unnest(:ids) AS k(id)
-            JOIN commitment_key_results ckr ON ckr.org_id = :org AND ckr.key_result_id = k.id
-            JOIN commitments c ON c.org_id = :org AND c.id = ckr.commitment_id
-            """
-        ).bindparams(bindparam("ids", type_=UUIDS)),
-        {"org": org_id, "ids": list(key_result_ids)},
+        _COMMITMENTS_WIDE if wide else _COMMITMENTS, {"org": org_id, "ids": list(key_result_ids)}
     )
     return [(r[0], CommitmentRow(r[1], r[2], r[3], r[4], r[5])) for r in _driver_rows(result)]
 

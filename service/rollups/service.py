@@ -17,6 +17,7 @@ from service.rollups.formulas import COUNTING_OBJECTIVE_STATES, Thresholds
 from service.rollups.gc_pause import collector_paused
 from service.rollups.repository import LoadedObjective
 from service.rollups.snapshot import (
+    CheckInRow,
     GoalEvaluator,
     GoalSnapshot,
     KeyResultRow,
@@ -133,13 +134,18 @@ async def _snapshot(
         if o.row.cycle_id not in cycles:
             cycles[o.row.cycle_id] = formulas.cycle_window(o.starts_on, o.ends_on)
     children: dict[uuid.UUID, list[tuple[uuid.UUID, float]]] = {}
+    check_ins: list[CheckInRow] | None = None  # read with the key results
     if key_results is None:
-        for child, parent, weight in await repository.alignments_under(
-            session, org_id, list(objectives)
-        ):
-            if child in objectives:
-                children.setdefault(parent, []).append((child, weight))
-        key_results = await repository.active_key_results(session, org_id, list(objectives))
+        for o in loaded:
+            for parent, weight in zip(o.parents, o.weights, strict=True):
+                if parent in objectives:
+                    children.setdefault(parent, []).append((o.row.id, weight))
+        if len(objectives) < repository.WIDE_OBJECTIVE_SCOPE:
+            key_results, check_ins = await repository.active_key_results_with_check_ins(
+                session, org_id, list(objectives), max(instants), latest_only=len(instants) == 1
+            )
+        else:
+            key_results = await repository.active_key_results(session, org_id, list(objectives))
     # Items in id order: a stable breakdown, and sums in one reproducible order.
     # Sorting by `UUID.int` orders like the UUIDs (and PostgreSQL) but compares in C, not
     # through `UUID.__lt__` (a third of a second at 40,000 key results).
@@ -164,11 +170,9 @@ async def _snapshot(
     kr_ids = list(snapshot.key_results)
     if not kr_ids:
         return snapshot
-    wanted = {"manual": "value", "milestone": "done"}
-    # Each objective's cycle window, looked up once per objective rather than per key result.
-    window_of = {o: cycles[row.cycle_id] for o, row in objectives.items()}
-    snapshot.add_check_ins(
-        await repository.check_ins(
+    if check_ins is None:
+        wanted = {"manual": "value", "milestone": "done"}
+        check_ins = await repository.check_ins(
             session,
             org_id,
             [(kr.id, wanted.get(kr.measure, "none")) for kr in key_results],
@@ -176,7 +180,9 @@ async def _snapshot(
             latest_only=len(instants) == 1,
             confidence=confidence,
         )
-    )
+    snapshot.add_check_ins(check_ins)
+    # Each objective's cycle window, looked up once per objective rather than per key result.
+    window_of = {o: cycles[row.cycle_id] for o, row in objectives.items()}
     windows: list[MetricWindowKey] = []
     for kr in key_results:
         if kr.measure == "metric" and kr.metric_id is not None:
@@ -406,6 +412,18 @@ def _group_breakdown(
     return progress, evaluator.breakdown(items)
 
 
+def _top_level(snapshot: GoalSnapshot, objective_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """The objectives (in their order) not aligned under another of `objective_ids`."""
+    members = set(objective_ids)
+    aligned = {
+        child
+        for parent, kids in snapshot.children.items()
+        if parent in members
+        for child, _ in kids
+    }
+    return [o for o in objective_ids if o not in aligned]
+
+
 @dataclass(frozen=True, slots=True)
 class _TeamScope:
     team_id: uuid.UUID
@@ -446,14 +464,7 @@ async def _teams_at_unpaused(
         ),
         key=_uuid_int,
     )
-    owned_set = set(owned)
-    aligned_under_owned = {
-        child
-        for parent, kids in snapshot.children.items()
-        if parent in owned_set
-        for child, _ in kids
-    }
-    top = [o for o in owned if o not in aligned_under_owned]
+    top = _top_level(snapshot, owned)
 
     def build(evaluator: GoalEvaluator) -> TeamRollup:
         progress, breakdown = _group_breakdown(evaluator, top)
@@ -527,10 +538,7 @@ async def _cycles_at_unpaused(
         ),
         key=_uuid_int,
     )
-    in_cycle_set = set(in_cycle)
-    company = sorted(
-        (o.row.id for o in loaded if o.row.id in in_cycle_set and o.without_parent), key=_uuid_int
-    )
+    company = _top_level(snapshot, in_cycle)
     cycle_key_results = [
         kr for o in in_cycle for kr in snapshot.key_results_by_objective.get(o, ())
     ]

@@ -413,7 +413,7 @@ class GoalEvaluator:
             for kind, item_id, weight in self.items(objective_id):
                 if weight <= 0:
                     continue
-                if kind is ItemKind.key_result:
+                if kind is KEY_RESULT:
                     found.add(item_id)
                 else:
                     stack.append(item_id)
