@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Fallback poll interval when no notification arrives."
     )
     status_recheck_interval_seconds: float = Field(
-        default=1.0,
+        default=5.0,
         gt=0,
         description="How often the worker announces status changes caused by ingested points.",
     )

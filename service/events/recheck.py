@@ -5,8 +5,9 @@ made it 20–25× slower than its upsert, issue 5): its upsert statement also qu
 `status_rechecks` row per batch that wrote points, holding each written metric's earliest
 and latest `ts`. The delivery worker (`lodestar worker`, or inside `serve`) runs
 `recheck_statuses` every `status_recheck_interval_seconds` (sooner after a quiet spell: a
-commit's NOTIFY wakes it), so a change is announced about a second after the batch commits,
-and the batches of that second are coalesced: each touched key result's window is read
+commit's NOTIFY wakes it), so a change is announced within about five seconds (the default)
+of the batch's commit, and the batches of those seconds are coalesced: each touched key
+result's window is read
 once however many batches reached it, and a key result that moved and moved back in
 between announces nothing (only net changes are announced).
 

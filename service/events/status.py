@@ -12,7 +12,7 @@ worker shortly after the batch commits (`service.events.recheck`), not in the ba
 transaction. Reading every touched key result's window before and after each batch made
 ingestion 20–25 times slower than the upsert itself (issue 5; hundreds of windows of
 hundreds of points per 1,000-point batch); the batch now only queues a `status_rechecks`
-row in its upsert statement, and one recheck coalesces the batches of about a second,
+row in its upsert statement, and one recheck coalesces the batches of a few seconds,
 reading each window once.
 
 So that both paths announce one chain per key result (each event's `before` is the

@@ -6,7 +6,8 @@ point of an identity (metric, ts, dimensions) wins; against stored points the la
 wins. One `metric.points_ingested` event per batch (per 1,000 metrics of it) is written in
 the same transaction, listing each metric's counts and time span;
 `key_result.status_changed` for key results the batch moved is announced by the worker
-about a second after the commit (`service.events.recheck`: the upsert queues the batch).
+within about five seconds of the commit (`service.events.recheck`: the upsert queues the
+batch).
 """
 
 import math
