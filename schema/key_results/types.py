@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from schema import rollup_fields
 from schema.context import Context
+from schema.enum_values import member_of
 from schema.metrics.types import Metric
 from schema.people.types import Person
 from schema.relay import Node
@@ -46,6 +47,11 @@ class KeyResultState(Enum):
 class CheckInSource(Enum):
     GRAPHQL = strawberry.enum_value("graphql", description="The GraphQL API.")
     API = strawberry.enum_value("api", description="The REST API.")
+
+
+_measure = member_of(Measure)
+_direction = member_of(KeyResultDirection)
+_state = member_of(KeyResultState)
 
 
 # `asOf` named explicitly: Strawberry then skips converting the Python name on every call
@@ -94,13 +100,13 @@ class KeyResult(Node):
         return cls(
             uuid_=model.id,
             title=model.title,
-            measure=Measure(model.measure),
-            direction=KeyResultDirection(model.direction),
+            measure=_measure(model.measure),
+            direction=_direction(model.direction),
             start_value=model.start_value,
             target_value=model.target_value,
             unit=model.unit,
             weight=model.weight,
-            state=KeyResultState(model.state),
+            state=_state(model.state),
             created_at=model.created_at,
             updated_at=model.updated_at,
             objective_id=model.objective_id,

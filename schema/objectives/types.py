@@ -9,6 +9,7 @@ from strawberry.types import Info
 from schema import rollup_fields
 from schema.context import Context
 from schema.cycles.types import Cycle
+from schema.enum_values import member_of
 from schema.metrics.types import Metric
 from schema.people.types import Person
 from schema.relay import Node
@@ -39,6 +40,9 @@ class RollupMode(Enum):
     BOTH = strawberry.enum_value("both", description="Key results and children together.")
 
 
+_state = member_of(ObjectiveState)
+_rollup_mode = member_of(RollupMode)
+
 ObjectiveOwner = Annotated[
     Team | Person,
     strawberry.union("ObjectiveOwner", description="A team or a person that owns an objective."),
@@ -63,8 +67,8 @@ class Objective(Node):
             uuid_=model.id,
             title=model.title,
             description=model.description,
-            state=ObjectiveState(model.state),
-            rollup_mode=RollupMode(model.rollup_mode),
+            state=_state(model.state),
+            rollup_mode=_rollup_mode(model.rollup_mode),
             created_at=model.created_at,
             updated_at=model.updated_at,
             owner_team_id=model.owner_team_id,

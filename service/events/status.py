@@ -372,7 +372,7 @@ def metric_score(
     as_of: datetime,
     thresholds: formulas.Thresholds,
 ) -> MetricScore:
-    """The engine's score of a metric key result (`GoalEvaluator._score`), from its window's
+    """The engine's score of a metric key result (`GoalEvaluator._score_all`), from its window's
     aggregate."""
     expected = formulas.expected_progress(kr.cycle[0], kr.cycle[1], as_of)
     current = values.get(kr.window)

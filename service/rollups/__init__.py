@@ -26,7 +26,8 @@ Results are frozen dataclasses (`service.rollups.types`); statuses are `Status`,
 `ScoreBand`. Batch functions leave out unknown ids so a dataloader can map them to null.
 
 How it performs: a roll-up runs a fixed number of statements whatever the tree size —
-organization settings, one recursive CTE for the objective subtree (each objective with its
+organization settings (read with the first statement for objectives and key results by
+id), one recursive CTE for the objective subtree (each objective with its
 alignments), active key results with their check-ins (per key result only the latest ones
 for one instant; two statements from `WIDE_OBJECTIVE_SCOPE` objectives on, where hash joins
 win), metric aggregates for every (metric, window) in one statement (each window computes

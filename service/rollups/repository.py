@@ -7,6 +7,7 @@ hot statements are built once at import (building a `text()` parses its SQL, and
 computes its cache key again on every execution: ~0.4 ms of CPU per objective roll-up).
 """
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sqlalchemy import Result, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, INTEGER, JSONB, TEXT, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.rollups.formulas import Thresholds
 from service.rollups.snapshot import CheckInRow, CommitmentRow, KeyResultRow, ObjectiveRow
 
 COUNTING = "('active', 'closed')"
@@ -47,6 +49,26 @@ async def organization_settings(session: AsyncSession, org_id: uuid.UUID) -> dic
     result = await session.execute(_SETTINGS, {"org": org_id})
     row = result.first()
     return None if row is None else dict(row[0])
+
+
+# The organization's status thresholds as two more columns of a statement that loads a
+# scope, rather than a statement (and a round trip) of their own: each as JSON text, a tiny
+# string per row decoded once from the first row (not the settings object decoded per row).
+_THRESHOLDS = (
+    """, (org.settings -> 'on_track_ratio')::text, (org.settings -> 'at_risk_ratio')::text"""
+)
+_ORGANIZATION = "JOIN organizations org ON org.id = :org"
+
+
+def _thresholds(row: Any, at: int) -> Thresholds:
+    """The thresholds read by `_THRESHOLDS` into `row[at]` and `row[at + 1]`."""
+    return Thresholds.from_settings(
+        {
+            name: json.loads(value)
+            for name, value in (("on_track_ratio", row[at]), ("at_risk_ratio", row[at + 1]))
+            if value is not None
+        }
+    )
 
 
 @dataclass(slots=True)
@@ -100,7 +122,7 @@ _SUBTREE_NARROW = (
     _SCOPE
     + f"""
 SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
-       o.starts_on, o.ends_on, o.parents, o.weights
+       o.starts_on, o.ends_on, o.parents, o.weights{{thresholds}}
 FROM scope CROSS JOIN LATERAL (
     SELECT o.id, o.title, o.state, o.rollup_mode, o.cycle_id, o.owner_team_id,
            cy.starts_on, cy.ends_on, up.parents, up.weights
@@ -108,21 +130,25 @@ FROM scope CROSS JOIN LATERAL (
     {_PARENTS}
     WHERE o.org_id = :org AND o.id = scope.id
     OFFSET 0
-) o
+) o {{organization}}
 """
 )
 
-# The statements of `objective_subtree`, by seed: `:ids` (objectives), `:cycle` (a whole
-# cycle) or `:cycle` and `:teams` (a team's objectives in a cycle).
-SEED_IDS = text(_SUBTREE_NARROW.format(seed="o.id = ANY(:ids)")).bindparams(
-    bindparam("ids", type_=UUIDS)
-)
+# The statements of `objective_subtree`, by seed: `:cycle` (a whole cycle) or `:cycle` and
+# `:teams` (a team's objectives in a cycle); `objectives_with_thresholds` seeds `:ids`.
 SEED_CYCLE = text(_SUBTREE_WIDE.format(seed=f"o.cycle_id = :cycle AND o.state IN {COUNTING}"))
 SEED_TEAMS = text(
     _SUBTREE_NARROW.format(
-        seed=f"o.cycle_id = :cycle AND o.state IN {COUNTING} AND o.owner_team_id = ANY(:teams)"
+        seed=f"o.cycle_id = :cycle AND o.state IN {COUNTING} AND o.owner_team_id = ANY(:teams)",
+        thresholds="",
+        organization="",
     )
 ).bindparams(bindparam("teams", type_=UUIDS))
+_SEED_IDS = text(
+    _SUBTREE_NARROW.format(
+        seed="o.id = ANY(:ids)", thresholds=_THRESHOLDS, organization=_ORGANIZATION
+    )
+).bindparams(bindparam("ids", type_=UUIDS))
 
 
 async def objective_subtree(
@@ -132,12 +158,23 @@ async def objective_subtree(
     counting objective aligned under them, at any depth, each with its alignments (one
     statement: no separate read of the alignments)."""
     result = await session.execute(seed, {"org": org_id, **params})
-    return [
-        LoadedObjective(
-            ObjectiveRow(r[0], r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8] or (), r[9] or ()
-        )
-        for r in _driver_rows(result)
-    ]
+    return [_loaded_objective(r) for r in _driver_rows(result)]
+
+
+def _loaded_objective(r: Any) -> LoadedObjective:
+    return LoadedObjective(
+        ObjectiveRow(r[0], r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8] or (), r[9] or ()
+    )
+
+
+async def objectives_with_thresholds(
+    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
+) -> tuple[list[LoadedObjective], Thresholds | None]:
+    """`objective_subtree` seeded by the objectives' ids, and the organization's thresholds
+    read by the same statement (None when no objective is found)."""
+    result = await session.execute(_SEED_IDS, {"org": org_id, "ids": list(objective_ids)})
+    rows = _driver_rows(result)
+    return [_loaded_objective(r) for r in rows], _thresholds(rows[0], 10) if rows else None
 
 
 async def team_subtree(
@@ -184,29 +221,34 @@ async def active_key_results(
     return [KeyResultRow(*r) for r in _driver_rows(result)]
 
 
+_KEY_RESULTS_WITH_OBJECTIVES = text(
+    f"""
+    SELECT kr.id, kr.objective_id, kr.title, kr.measure, kr.direction, kr.start_value,
+           kr.target_value, kr.weight, kr.state, kr.metric_id,
+           o.title AS o_title, o.state AS o_state, o.rollup_mode, o.cycle_id,
+           o.owner_team_id, cy.starts_on, cy.ends_on{_THRESHOLDS}
+    FROM key_results kr
+    JOIN objectives o ON o.org_id = :org AND o.id = kr.objective_id
+    JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
+    {_ORGANIZATION}
+    WHERE kr.org_id = :org AND kr.id = ANY(:ids)
+    """
+).bindparams(bindparam("ids", type_=UUIDS))
+
+
 async def key_results_with_objectives(
     session: AsyncSession, org_id: uuid.UUID, key_result_ids: Sequence[uuid.UUID]
-) -> list[tuple[KeyResultRow, LoadedObjective]]:
-    """Key results by id (any state) with their objective and its cycle."""
+) -> tuple[list[tuple[KeyResultRow, LoadedObjective]], Thresholds | None]:
+    """Key results by id (any state) with their objective and its cycle, and the
+    organization's thresholds read by the same statement (None when none is found)."""
     result = await session.execute(
-        text(
-            """
-            SELECT kr.id, kr.objective_id, kr.title, kr.measure, kr.direction, kr.start_value,
-                   kr.target_value, kr.weight, kr.state, kr.metric_id,
-                   o.title AS o_title, o.state AS o_state, o.rollup_mode, o.cycle_id,
-                   o.owner_team_id, cy.starts_on, cy.ends_on
-            FROM key_results kr
-            JOIN objectives o ON o.org_id = :org AND o.id = kr.objective_id
-            JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
-            WHERE kr.org_id = :org AND kr.id = ANY(:ids)
-            """
-        ).bindparams(bindparam("ids", type_=UUIDS)),
-        {"org": org_id, "ids": list(key_result_ids)},
+        _KEY_RESULTS_WITH_OBJECTIVES, {"org": org_id, "ids": list(key_result_ids)}
     )
+    rows = _driver_rows(result)
     # Positional access, and one LoadedObjective per objective (not per key result).
     objectives: dict[uuid.UUID, LoadedObjective] = {}
     found: list[tuple[KeyResultRow, LoadedObjective]] = []
-    for r in _driver_rows(result):
+    for r in rows:
         objective = objectives.get(r[1])
         if objective is None:
             objective = objectives[r[1]] = LoadedObjective(
@@ -215,7 +257,7 @@ async def key_results_with_objectives(
                 ends_on=r[16],
             )
         found.append((_key_result(r), objective))
-    return found
+    return found, _thresholds(rows[0], 17) if rows else None
 
 
 _CHECK_IN_COLUMNS = "id, observed_at, recorded_at, value, done, confidence"

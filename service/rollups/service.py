@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import text
@@ -149,7 +150,7 @@ async def _snapshot(
     # Items in id order: a stable breakdown, and sums in one reproducible order.
     # Sorting by `UUID.int` orders like the UUIDs (and PostgreSQL) but compares in C, not
     # through `UUID.__lt__` (a third of a second at 40,000 key results).
-    key_results = sorted(key_results, key=lambda kr: kr.id.int)
+    key_results = sorted(key_results, key=attrgetter("id.int"))
     for kids in children.values():
         kids.sort(key=lambda kid: kid[0].int)  # a child aligns once under a parent
     by_objective: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -180,17 +181,20 @@ async def _snapshot(
             latest_only=len(instants) == 1,
             confidence=confidence,
         )
-    snapshot.add_check_ins(check_ins)
-    # Each objective's cycle window, looked up once per objective rather than per key result.
-    window_of = {o: cycles[row.cycle_id] for o, row in objectives.items()}
-    windows: list[MetricWindowKey] = []
-    for kr in key_results:
-        if kr.measure == "metric" and kr.metric_id is not None:
-            cycle = window_of[kr.objective_id]
-            for t in instants:
-                start, end = metric_window(cycle, t)
-                if end > start:
-                    windows.append((kr.metric_id, start, end))
+    snapshot.add_check_ins(check_ins, confidence=confidence)
+    # Each cycle's non-empty metric windows at the instants, computed once per cycle and
+    # looked up once per objective rather than per key result.
+    spans = {
+        cycle_id: [w for w in (metric_window(cycle, t) for t in instants) if w[1] > w[0]]
+        for cycle_id, cycle in cycles.items()
+    }
+    spans_of = {o: spans[row.cycle_id] for o, row in objectives.items()}
+    windows: list[MetricWindowKey] = [
+        (kr.metric_id, start, end)
+        for kr in key_results
+        if kr.measure == "metric" and kr.metric_id is not None
+        for start, end in spans_of[kr.objective_id]
+    ]
     if windows:
         snapshot.metric_values = await repository.window_values(session, org_id, windows)
     if not commitments:
@@ -246,13 +250,14 @@ async def _key_results_at_unpaused(
 ) -> list[dict[uuid.UUID, Any]]:
     """`KeyResultRollup`s, or with `detail=False` `KeyResultProgress`es (no confidence and
     no delivery: neither check-in confidences nor commitments are loaded)."""
-    thresholds = await _thresholds(session, org_id)
-    found = await repository.key_results_with_objectives(session, org_id, list(key_result_ids))
+    found, thresholds = await repository.key_results_with_objectives(
+        session, org_id, list(key_result_ids)
+    )
     loaded = {objective.row.id: objective for _, objective in found}
     snapshot = await _snapshot(
         session,
         org_id,
-        thresholds,
+        thresholds or Thresholds(),  # none found: nothing to evaluate
         list(loaded.values()),
         instants,
         key_results=[kr for kr, _ in found],
@@ -335,11 +340,11 @@ async def _objectives_at_unpaused(
     objective_ids: Sequence[uuid.UUID],
     instants: Sequence[datetime],
 ) -> list[dict[uuid.UUID, ObjectiveRollup]]:
-    thresholds = await _thresholds(session, org_id)
-    loaded = await repository.objective_subtree(
-        session, org_id, repository.SEED_IDS, {"ids": list(objective_ids)}
+    loaded, thresholds = await repository.objectives_with_thresholds(
+        session, org_id, list(objective_ids)
     )
-    snapshot = await _snapshot(session, org_id, thresholds, loaded, instants)
+    # None found: nothing to evaluate.
+    snapshot = await _snapshot(session, org_id, thresholds or Thresholds(), loaded, instants)
     wanted = [o for o in dict.fromkeys(objective_ids) if o in snapshot.objectives]
     return _evaluate(snapshot, instants, lambda ev: {o: ev.objective(o) for o in wanted})
 
@@ -543,6 +548,8 @@ async def _cycles_at_unpaused(
         kr for o in in_cycle for kr in snapshot.key_results_by_objective.get(o, ())
     ]
 
+    score_band, no_data = formulas.score_band, Status.no_data
+
     def build(evaluator: GoalEvaluator) -> CycleRollup:
         progress, breakdown = _group_breakdown(evaluator, company)
         expected = formulas.expected_progress(window[0], window[1], evaluator.t)
@@ -552,14 +559,12 @@ async def _cycles_at_unpaused(
             objective_status[evaluator.objective_status(o)] += 1
             p = evaluator.progress[o]
             if p is not None:
-                objective_band[formulas.score_band(p)] += 1
-        kr_status: Counter[Status] = Counter()
-        kr_band: Counter[ScoreBand] = Counter()
-        for kr in cycle_key_results:
-            score = evaluator.score(kr)
-            kr_status[score.status] += 1
-            if score.status is not Status.no_data:
-                kr_band[formulas.score_band(score.progress)] += 1
+                objective_band[score_band(p)] += 1
+        scores = [evaluator.scores[kr] for kr in cycle_key_results]
+        kr_status = Counter(status for _, _, _, status in scores)
+        kr_band = Counter(
+            score_band(progress) for _, _, progress, status in scores if status is not no_data
+        )
         return CycleRollup(
             cycle_id=cycle_id,
             as_of=evaluator.t,
