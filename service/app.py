@@ -22,6 +22,13 @@ from service.ratelimit import RequestSizeLimitMiddleware, TokenBuckets
 from service.request_log import RequestLogMiddleware
 from service.settings import Settings, get_settings
 
+# A request allocates tens of thousands of short-lived objects (a nested GraphQL read of
+# ~1,300 nodes: about 350,000 calls), nearly all freed by reference counting; at Python's
+# default (700, 10, 10) the generational collector still ran often enough to take ~30 % of
+# such a read's CPU (median 149 → 107 ms per read in-process at these thresholds, against
+# 121 ms with the collector off). Collections are rarer, not gone: cycles are still found.
+GC_THRESHOLDS = (50_000, 20, 10)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -47,6 +54,7 @@ def create_app(
         # longer rescan it, which otherwise pause a 10,000-point batch by ~0.5 s.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         async with (
             key_usage.flushing(sessionmaker, settings.key_usage_flush_seconds),
             live_events(app, engine, settings),

@@ -1,6 +1,9 @@
-import httpx
+import gc
 
-from service.app import create_app
+import httpx
+from fastapi import FastAPI
+
+from service.app import GC_THRESHOLDS, create_app
 from service.db import create_engine
 from service.settings import Settings
 from tests.database import create_database, drop_database
@@ -78,3 +81,15 @@ async def test_readyz_is_503_on_a_database_that_is_not_migrated(
     assert response.status_code == 503
     assert response.json()["status"] == "migrations_pending"
     assert response.json()["revision"] is None
+
+
+async def test_start_up_freezes_the_heap_and_spaces_out_collections(app: FastAPI) -> None:
+    default = gc.get_threshold()
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_threshold() == GC_THRESHOLDS
+            assert gc.get_freeze_count() > 0
+            assert GC_THRESHOLDS[0] > default[0]
+    finally:
+        gc.set_threshold(*default)
+        gc.unfreeze()
