@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -418,14 +417,7 @@ async def metric_key_results(
     found = (await session.execute(_METRIC_KEY_RESULTS, _span_params(org_id, spans, t))).all()
     if not found:
         return formulas.Thresholds(), []
-    on_track, at_risk = found[0][8], found[0][9]
-    thresholds = formulas.Thresholds.from_settings(
-        {
-            name: orjson.loads(value)
-            for name, value in (("on_track_ratio", on_track), ("at_risk_ratio", at_risk))
-            if value is not None
-        }
-    )
+    thresholds = formulas.Thresholds.from_json_texts(found[0][8], found[0][9])
     cycles: dict[tuple[date, date], tuple[datetime, datetime]] = {}
     key_results = []
     for kr_id, objective_id, metric_id, direction, start_value, target_value, a, b, _, _ in found:

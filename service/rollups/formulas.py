@@ -1,5 +1,6 @@
 """The formulas of SPEC §3 as small pure functions (no I/O)."""
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -49,6 +50,17 @@ class Thresholds:
         return cls(
             float(on_track) if isinstance(on_track, int | float) else DEFAULT_ON_TRACK_RATIO,
             float(at_risk) if isinstance(at_risk, int | float) else DEFAULT_AT_RISK_RATIO,
+        )
+
+    @classmethod
+    def from_json_texts(cls, on_track: str | None, at_risk: str | None) -> "Thresholds":
+        """From the two settings as read by SQL (`(settings -> 'on_track_ratio')::text`)."""
+        return cls.from_settings(
+            {
+                name: json.loads(value)
+                for name, value in (("on_track_ratio", on_track), ("at_risk_ratio", at_risk))
+                if value is not None
+            }
         )
 
 

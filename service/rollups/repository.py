@@ -7,7 +7,6 @@ hot statements are built once at import (building a `text()` parses its SQL, and
 computes its cache key again on every execution: ~0.4 ms of CPU per objective roll-up).
 """
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,13 +61,7 @@ _ORGANIZATION = "JOIN organizations org ON org.id = :org"
 
 def _thresholds(row: Any, at: int) -> Thresholds:
     """The thresholds read by `_THRESHOLDS` into `row[at]` and `row[at + 1]`."""
-    return Thresholds.from_settings(
-        {
-            name: json.loads(value)
-            for name, value in (("on_track_ratio", row[at]), ("at_risk_ratio", row[at + 1]))
-            if value is not None
-        }
-    )
+    return Thresholds.from_json_texts(row[at], row[at + 1])
 
 
 @dataclass(slots=True)
