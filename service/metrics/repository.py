@@ -4,8 +4,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Text, any_, cast, delete, exists, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import delete, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Aggregation, Metric, MetricEdge, Person
@@ -26,22 +25,6 @@ async def get_by_key(
         query = query.with_for_update()
     result = await session.execute(query)
     return result.scalar_one_or_none()
-
-
-async def ids_by_key(
-    session: AsyncSession, org_id: uuid.UUID, keys: Collection[str]
-) -> dict[str, tuple[uuid.UUID, bool]]:
-    """key → (id, archived) for the given keys that exist: the lean lookup of ingestion."""
-    if not keys:
-        return {}
-    result = await session.execute(
-        select(Metric.key, Metric.id, Metric.archived_at.is_not(None)).where(
-            # One array parameter rather than IN (...) with a bind per key.
-            Metric.org_id == org_id,
-            Metric.key == any_(cast(list(keys), ARRAY(Text))),
-        )
-    )
-    return {key: (metric_id, bool(archived)) for key, metric_id, archived in result}
 
 
 async def list_for_org(
