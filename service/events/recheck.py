@@ -33,19 +33,19 @@ them. See `service.events.status`.
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.outbox import emit_many
 from service.events.status import (
-    STATUS_CHANGED,
+    Announcement,
     Span,
     StoredStatus,
     lock_metric_statuses,
     metric_key_results,
     metric_scores,
+    status_changed,
     store_statuses,
 )
 
@@ -98,7 +98,7 @@ async def _recheck_organization(
     stored = await lock_metric_statuses(session, org_id, spans, t)
     thresholds, key_results = await metric_key_results(session, org_id, spans, t)
     scores = await metric_scores(session, org_id, key_results, t, thresholds)
-    announced: list[tuple[str, uuid.UUID | None, dict[str, Any]]] = []
+    announced: list[Announcement] = []
     to_store: list[StoredStatus] = []
     for kr in sorted(key_results, key=lambda kr: kr.id):
         score = scores[kr.id]
@@ -109,19 +109,15 @@ async def _recheck_organization(
         elif before != score.status.value:
             to_store.append(StoredStatus(kr.id, score.status.value, score.progress, t, True))
             announced.append(
-                (
-                    STATUS_CHANGED,
+                status_changed(
                     kr.id,
-                    {
-                        "key_result_id": str(kr.id),
-                        "objective_id": str(kr.objective_id),
-                        "before": before,
-                        "after": score.status.value,
-                        "progress": score.progress,
-                        "expected_progress": score.expected_progress,
-                        "cause": CAUSE,
-                        "as_of": t.isoformat(),
-                    },
+                    kr.objective_id,
+                    before,
+                    score.status.value,
+                    score.progress,
+                    score.expected_progress,
+                    CAUSE,
+                    t,
                 )
             )
     announced.sort(key=lambda event: str(event[1]))

@@ -63,6 +63,36 @@ assert tuple(status.value for status in Status) == STATUSES  # the table's check
 
 STATUS_CHANGED = "key_result.status_changed"
 
+Announcement = tuple[str, uuid.UUID | None, dict[str, Any]]  # what `emit_many` takes
+
+
+def status_changed(
+    key_result_id: uuid.UUID,
+    objective_id: uuid.UUID | None,
+    before: str,
+    after: str,
+    progress: float,
+    expected_progress: float,
+    cause: str,
+    as_of: datetime,
+) -> Announcement:
+    """A `key_result.status_changed` event (payload: `service.events.catalog`), whichever
+    path announces it."""
+    return (
+        STATUS_CHANGED,
+        key_result_id,
+        {
+            "key_result_id": str(key_result_id),
+            "objective_id": None if objective_id is None else str(objective_id),
+            "before": before,
+            "after": after,
+            "progress": progress,
+            "expected_progress": expected_progress,
+            "cause": cause,
+            "as_of": as_of.isoformat(),
+        },
+    )
+
 
 async def snapshot(
     session: AsyncSession,
@@ -217,20 +247,19 @@ async def announce_changes(
         )
     )
     objectives = {kr_id: objective_id for kr_id, objective_id in rows.all()}
-    announced: list[tuple[str, uuid.UUID | None, dict[str, Any]]] = []
-    for kr_id in sorted(changed, key=str):
-        rollup = changed[kr_id]
-        payload = {
-            "key_result_id": str(kr_id),
-            "objective_id": str(objectives[kr_id]) if kr_id in objectives else None,
-            "before": stored.get(kr_id, _status(before[kr_id])),
-            "after": rollup.status.value,
-            "progress": rollup.progress,
-            "expected_progress": rollup.expected_progress,
-            "cause": cause,
-            "as_of": rollup.as_of.isoformat(),
-        }
-        announced.append((STATUS_CHANGED, kr_id, payload))
+    announced = [
+        status_changed(
+            kr_id,
+            objectives.get(kr_id),
+            stored.get(kr_id, _status(before[kr_id])),
+            rollup.status.value,
+            rollup.progress,
+            rollup.expected_progress,
+            cause,
+            rollup.as_of,
+        )
+        for kr_id, rollup in sorted(changed.items(), key=lambda item: str(item[0]))
+    ]
     # One statement for all the events (a sweep may move many key results at once), one
     # to load them back, one to store them: the cost does not grow with the changes.
     seqs = await emit_many(session, org_id, announced)
