@@ -1,6 +1,7 @@
 """Fan-out of events to webhook deliveries in the writer's transaction, and URL safety."""
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -124,50 +125,52 @@ async def test_a_send_is_pinned_to_the_checked_address_in_production() -> None:
     assert (development.url, development.headers) == ("http://localhost:9/in", {})
 
 
+@pytest.fixture
+async def heard(database_url: str) -> AsyncIterator[asyncio.Queue[str]]:
+    """The payloads of the outbox's notifications, as a listener on its own connection
+    hears them."""
+    payloads: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(asyncpg_dsn(database_url))
+    await listener.add_listener(outbox.CHANNEL, lambda *args: payloads.put_nowait(args[3]))
+    yield payloads
+    await listener.close()
+
+
 async def test_a_notification_says_how_many_deliveries_its_event_fanned_out(
-    engine: AsyncEngine, database_url: str
+    engine: AsyncEngine, heard: asyncio.Queue[str]
 ) -> None:
     # given a listener and an organization with one endpoint subscribed to objective.created
-    heard: asyncio.Queue[str] = asyncio.Queue()
-    listener = await asyncpg.connect(asyncpg_dsn(database_url))
-    await listener.add_listener(outbox.CHANNEL, lambda *args: heard.put_nowait(args[3]))
-    try:
-        async with committed_org(engine) as (sessions, org):
-            async with unit_of_work(sessions) as session:
-                await webhooks.create_endpoint(
-                    session,
-                    org.id,
-                    EndpointCreate(url="http://127.0.0.1/h", event_types=["objective.created"]),
-                    production=False,
-                )
+    async with committed_org(engine) as (sessions, org):
+        async with unit_of_work(sessions) as session:
+            await webhooks.create_endpoint(
+                session,
+                org.id,
+                EndpointCreate(url="http://127.0.0.1/h", event_types=["objective.created"]),
+                production=False,
+            )
 
-            # when one event is emitted alone, and a subscribed and an unsubscribed one together
-            async with unit_of_work(sessions) as session:
-                alone = await outbox.emit(session, org.id, "objective.created", None, {})
-                seqs = await outbox.emit_many(
-                    session,
-                    org.id,
-                    [("check_in.created", None, {}), ("objective.created", None, {})],
-                )
+        # when one event is emitted alone, and a subscribed and an unsubscribed one together
+        async with unit_of_work(sessions) as session:
+            alone = await outbox.emit(session, org.id, "objective.created", None, {})
+            seqs = await outbox.emit_many(
+                session,
+                org.id,
+                [("check_in.created", None, {}), ("objective.created", None, {})],
+            )
 
-            # then each notification carries its event's number of deliveries
-            payloads = [await asyncio.wait_for(heard.get(), 5) for _ in range(3)]
-            assert [outbox.parse_notification(payload) for payload in payloads] == [
-                (org.id, alone.seq, 1),
-                (org.id, seqs[0], 0),
-                (org.id, seqs[1], 1),
-            ]
-    finally:
-        await listener.close()
+        # then each notification carries its event's number of deliveries
+        payloads = [await asyncio.wait_for(heard.get(), 5) for _ in range(3)]
+        assert [outbox.parse_notification(payload) for payload in payloads] == [
+            (org.id, alone.seq, 1),
+            (org.id, seqs[0], 0),
+            (org.id, seqs[1], 1),
+        ]
 
 
 async def test_notifications_are_sent_after_the_commit_and_not_for_rolled_back_savepoints(
-    engine: AsyncEngine, database_url: str
+    engine: AsyncEngine, heard: asyncio.Queue[str]
 ) -> None:
     # given a listener, and every statement and commit on the engine recorded in order
-    heard: asyncio.Queue[str] = asyncio.Queue()
-    listener = await asyncpg.connect(asyncpg_dsn(database_url))
-    await listener.add_listener(outbox.CHANNEL, lambda *args: heard.put_nowait(args[3]))
     log: list[str] = []
 
     def statement(conn: object, cursor: object, sql: str, *args: object) -> None:
@@ -208,4 +211,3 @@ async def test_notifications_are_sent_after_the_commit_and_not_for_rolled_back_s
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", statement)
         event.remove(engine.sync_engine, "commit", commit)
-        await listener.close()
