@@ -68,14 +68,22 @@ async def metric_key_result(
     return key_result
 
 
+async def revenue_key_result(
+    session: AsyncSession, org: Organization, *, observed: bool = True
+) -> KeyResult:
+    """A `revenue` (sum) metric and a key result on it (`metric_key_result`) in a running
+    cycle."""
+    cycle = await running_cycle(session, org)
+    metric = await factories.create_metric(session, org, key="revenue", aggregation="sum")
+    return await metric_key_result(session, org, cycle, metric, observed=observed)
+
+
 async def committed_revenue_key_result(
     sessions: async_sessionmaker[AsyncSession], org: Organization, *, observed: bool = True
 ) -> KeyResult:
-    """Committed: a `revenue` (sum) metric and a key result on it in a running cycle."""
+    """`revenue_key_result`, committed."""
     async with unit_of_work(sessions) as setup:
-        cycle = await running_cycle(setup, org)
-        metric = await factories.create_metric(setup, org, key="revenue", aggregation="sum")
-        return await metric_key_result(setup, org, cycle, metric, observed=observed)
+        return await revenue_key_result(setup, org, observed=observed)
 
 
 async def committed_batch(
@@ -109,9 +117,7 @@ async def test_a_batch_that_moves_a_key_result_is_announced_by_the_next_recheck(
 ) -> None:
     # given a key result without data on a sum metric
     org = await factories.create_org(session)
-    cycle = await running_cycle(session, org)
-    metric = await factories.create_metric(session, org, key="revenue", aggregation="sum")
-    key_result = await metric_key_result(session, org, cycle, metric)
+    key_result = await revenue_key_result(session, org)
 
     # when a batch brings it to half its target (on pace)
     await ingest(session, org.id, points("revenue", [10.0] * 5))
@@ -235,9 +241,7 @@ async def test_a_key_result_first_seen_by_a_recheck_is_stored_silently(
 ) -> None:
     # given a key result whose status was never stored (loaded without the service)
     org = await factories.create_org(session)
-    cycle = await running_cycle(session, org)
-    metric = await factories.create_metric(session, org, key="revenue", aggregation="sum")
-    key_result = await metric_key_result(session, org, cycle, metric, observed=False)
+    key_result = await revenue_key_result(session, org, observed=False)
 
     # when a batch moves it, then another one
     await ingest(session, org.id, points("revenue", [10.0] * 5))
@@ -258,9 +262,7 @@ async def test_a_writer_after_an_unprocessed_batch_continues_the_chain(
 ) -> None:
     # given a key result without data, and a batch that puts it on track, not yet rechecked
     org = await factories.create_org(session)
-    cycle = await running_cycle(session, org)
-    metric = await factories.create_metric(session, org, key="revenue", aggregation="sum")
-    key_result = await metric_key_result(session, org, cycle, metric)
+    key_result = await revenue_key_result(session, org)
     await ingest(session, org.id, points("revenue", [10.0] * 5))
 
     # when an edit raises its target (off track now), then the recheck runs
