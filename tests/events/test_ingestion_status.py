@@ -85,7 +85,7 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
     # a batch that adds a point in every window, replaces one stored point and adds one
     # ahead of now, on every metric
     batch: list[Row] = []
-    for metric_id in metric_ids:
+    for metric_id in map(str, metric_ids):
         batch += [
             (metric_id, now - timedelta(days=75), "{}", 11.0, ""),
             (metric_id, now - timedelta(days=10), "{}", 8.0, ""),
@@ -125,8 +125,8 @@ def spans(batch: list[Row]) -> dict[uuid.UUID, Span]:
     """Each metric's earliest and latest ts in the batch (what ingestion queues)."""
     found: dict[uuid.UUID, Span] = {}
     for metric_id, ts, *_ in batch:
-        first, last = found.get(metric_id, (ts, ts))
-        found[metric_id] = (min(first, ts), max(last, ts))
+        first, last = found.get(uuid.UUID(metric_id), (ts, ts))
+        found[uuid.UUID(metric_id)] = (min(first, ts), max(last, ts))
     return found
 
 
