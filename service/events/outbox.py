@@ -23,34 +23,14 @@ notification.
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.orm.attributes import set_committed_value
-
-from service.models import Event
 
 CHANNEL = "lodestar_events"
-
-_FAN_OUT = text(
-    """
-    WITH fan_out AS (
-        INSERT INTO deliveries (id, org_id, endpoint_id, event_id, status, attempts)
-        SELECT gen_random_uuid(), endpoint.org_id, endpoint.id, :event_id, 'pending', 0
-        FROM webhook_endpoints AS endpoint
-        WHERE endpoint.org_id = :org_id
-          AND endpoint.enabled
-          AND CAST(:type AS varchar) = ANY (endpoint.event_types)
-        RETURNING 1
-    )
-    SELECT event.seq, (SELECT count(*) FROM fan_out)
-    FROM events AS event
-    WHERE event.org_id = :org_id AND event.id = :event_id
-    """
-)
 
 # In array order (a function scan), so listeners hear a transaction's events in seq order.
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', note) FROM unnest(CAST(:notes AS text[])) AS note")
@@ -74,25 +54,26 @@ def parse_notification(payload: str) -> tuple[uuid.UUID, int, int] | None:
         return None
 
 
+class Emitted(NamedTuple):
+    """An event as written: its id (the `webhook-id` of its deliveries) and `seq`."""
+
+    id: uuid.UUID
+    seq: int
+
+
 async def emit(
     session: AsyncSession,
     org_id: uuid.UUID,
     type: str,
     subject_id: uuid.UUID | None,
     payload: dict[str, Any],
-) -> Event:
+) -> Emitted:
     """Record event `type` (e.g. `objective.created`) about `subject_id` with a JSON payload.
 
     The payload of each type is documented in `service.events.catalog`.
     """
-    event = Event(org_id=org_id, type=type, subject_id=subject_id, payload=payload)
-    session.add(event)
-    await session.flush()
-    result = await session.execute(_FAN_OUT, {"event_id": event.id, "org_id": org_id, "type": type})
-    seq, deliveries = result.one()
-    set_committed_value(event, "seq", seq)
-    _notify_after_commit(session, [notification(org_id, seq, deliveries)])
-    return event
+    (emitted,) = await emit_many(session, org_id, [(type, subject_id, payload)])
+    return emitted
 
 
 # The events arrive as ONE JSON document `[[type, subject_id, payload], ...]` rather than
@@ -124,7 +105,8 @@ _EMIT_MANY = text(
     fanned AS (
         SELECT event_id, count(*) AS deliveries FROM fan_out GROUP BY event_id
     )
-    SELECT array_agg(event.seq ORDER BY event.seq),
+    SELECT array_agg(event.id ORDER BY event.seq),
+           array_agg(event.seq ORDER BY event.seq),
            array_agg(COALESCE(fanned.deliveries, 0) ORDER BY event.seq)
     FROM event
     LEFT JOIN fanned ON fanned.event_id = event.id
@@ -144,23 +126,22 @@ async def emit_many(
     session: AsyncSession,
     org_id: uuid.UUID,
     events: Sequence[tuple[str, uuid.UUID | None, dict[str, Any]]],
-) -> list[int]:
-    """`emit` for several (type, subject_id, payload) at once, in ONE statement whatever their
-    number (insert, fan-out and notify), for writes announcing many things at once (status
-    changes of many key results). Returns the events' `seq` in the given order."""
+) -> list[Emitted]:
+    """Record several (type, subject_id, payload) events, in ONE statement whatever their
+    number (insert and fan-out; the notification follows the commit). Returns them in the
+    given order."""
     if not events:
         return []
     result = await session.execute(
         _EMIT_MANY,
         {"org_id": org_id, "events": orjson.dumps(events, default=json_default).decode()},
     )
-    seqs: list[int]
-    seqs, deliveries = result.one()
+    ids, seqs, deliveries = result.one()
     _notify_after_commit(
         session,
         [notification(org_id, seq, count) for seq, count in zip(seqs, deliveries, strict=True)],
     )
-    return seqs
+    return [Emitted(id, seq) for id, seq in zip(ids, seqs, strict=True)]
 
 
 def _notify_after_commit(session: AsyncSession, notes: list[str]) -> None:

@@ -262,7 +262,7 @@ async def announce_changes(
     ]
     # One statement for all the events (a sweep may move many key results at once), one
     # to load them back, one to store them: the cost does not grow with the changes.
-    seqs = await emit_many(session, org_id, announced)
+    seqs = [emitted.seq for emitted in await emit_many(session, org_id, announced)]
     await store_statuses(
         session,
         org_id,

@@ -152,7 +152,7 @@ async def test_a_notification_says_how_many_deliveries_its_event_fanned_out(
         # when one event is emitted alone, and a subscribed and an unsubscribed one together
         async with unit_of_work(sessions) as session:
             alone = await outbox.emit(session, org.id, "objective.created", None, {})
-            seqs = await outbox.emit_many(
+            together = await outbox.emit_many(
                 session,
                 org.id,
                 [("check_in.created", None, {}), ("objective.created", None, {})],
@@ -162,8 +162,8 @@ async def test_a_notification_says_how_many_deliveries_its_event_fanned_out(
         payloads = [await asyncio.wait_for(heard.get(), 5) for _ in range(3)]
         assert [outbox.parse_notification(payload) for payload in payloads] == [
             (org.id, alone.seq, 1),
-            (org.id, seqs[0], 0),
-            (org.id, seqs[1], 1),
+            (org.id, together[0].seq, 0),
+            (org.id, together[1].seq, 1),
         ]
 
 
