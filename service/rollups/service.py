@@ -108,7 +108,7 @@ def history_buckets(
 # Loading ------------------------------------------------------------------------------------
 
 
-async def _thresholds(session: AsyncSession, org_id: uuid.UUID) -> Thresholds:
+async def _organization_thresholds(session: AsyncSession, org_id: uuid.UUID) -> Thresholds:
     settings = await repository.organization_settings(session, org_id)
     if settings is None:
         raise NotFound("organization not found")
@@ -447,7 +447,7 @@ async def _teams_at_unpaused(
     include_subteams: bool,
     instants: Sequence[datetime],
 ) -> list[TeamRollup]:
-    thresholds = await _thresholds(session, org_id)
+    thresholds = await _organization_thresholds(session, org_id)
     window = await _cycle_window(session, org_id, cycle_id)
     teams = await repository.team_subtree(session, org_id, team_id)
     if not teams:
@@ -529,7 +529,7 @@ async def team_history(
 async def _cycles_at_unpaused(
     session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUID, instants: Sequence[datetime]
 ) -> list[CycleRollup]:
-    thresholds = await _thresholds(session, org_id)
+    thresholds = await _organization_thresholds(session, org_id)
     window = await _cycle_window(session, org_id, cycle_id)
     loaded = await repository.objective_subtree(
         session, org_id, repository.SEED_CYCLE, {"cycle": cycle_id}
