@@ -17,11 +17,16 @@ router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 Reader = Annotated[Principal, require(Scope.read)]
 Writer = Annotated[Principal, require(Scope.write)]
 
+# Keyset pages by metric key: a page never repeats or skips a metric that existed through
+# the whole listing, whatever is added or archived in between.
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
 
 @router.get(
     "",
     operation_id="metrics_list",
-    summary="List the organization's metrics.",
+    summary="List the organization's metrics, a page at a time, in key order.",
     response_model=MetricList,
     responses=problem_responses(401, 403, 422, 429),
 )
@@ -29,11 +34,23 @@ async def list_metrics(
     session: SessionDep,
     principal: Reader,
     include_archived: Annotated[bool, Query(description="Also list archived metrics.")] = False,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description=f"Page size, 1 to {MAX_PAGE}.")
+    ] = DEFAULT_PAGE,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=63,
+            description="Continue after this metric key (the previous page's `next_after`).",
+        ),
+    ] = None,
 ) -> MetricList:
-    metrics = await service.list_metrics(
-        session, principal.org_id, include_archived=include_archived
+    metrics, next_after = await service.list_metrics(
+        session, principal.org_id, include_archived=include_archived, after=after, limit=limit
     )
-    return MetricList(items=[MetricRead.model_validate(metric) for metric in metrics])
+    return MetricList(
+        items=[MetricRead.model_validate(metric) for metric in metrics], next_after=next_after
+    )
 
 
 @router.get(

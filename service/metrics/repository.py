@@ -28,12 +28,20 @@ async def get_by_key(
 
 
 async def list_for_org(
-    session: AsyncSession, org_id: uuid.UUID, *, include_archived: bool = False
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    include_archived: bool = False,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[Metric]:
+    """The organization's metrics in key order: those after `after`, at most `limit`."""
     query = select(Metric).where(Metric.org_id == org_id)
     if not include_archived:
         query = query.where(Metric.archived_at.is_(None))
-    result = await session.execute(query.order_by(Metric.key))
+    if after is not None:
+        query = query.where(Metric.key > after)
+    result = await session.execute(query.order_by(Metric.key).limit(limit))
     return list(result.scalars())
 
 

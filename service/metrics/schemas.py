@@ -98,6 +98,9 @@ class MetricRead(BaseModel):
 
 class MetricList(BaseModel):
     items: list[MetricRead] = Field(description="Metrics ordered by key.")
+    next_after: str | None = Field(
+        description="Pass as `after` for the next page; null on the last page."
+    )
 
 
 Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]

@@ -91,9 +91,25 @@ async def get_metric_by_key(session: AsyncSession, org_id: uuid.UUID, key: str) 
 
 
 async def list_metrics(
-    session: AsyncSession, org_id: uuid.UUID, *, include_archived: bool = False
-) -> list[Metric]:
-    return await repository.list_for_org(session, org_id, include_archived=include_archived)
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    include_archived: bool = False,
+    after: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[Metric], str | None]:
+    """One page of metrics in key order (all of them without `limit`), and the key to pass
+    as `after` for the next page (None on the last one)."""
+    metrics = await repository.list_for_org(
+        session,
+        org_id,
+        include_archived=include_archived,
+        after=after,
+        limit=None if limit is None else limit + 1,  # one more: is there a next page?
+    )
+    if limit is not None and len(metrics) > limit:
+        return metrics[:limit], metrics[limit - 1].key
+    return metrics, None
 
 
 async def get_north_star(session: AsyncSession, org_id: uuid.UUID) -> Metric | None:

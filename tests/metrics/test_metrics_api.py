@@ -259,3 +259,41 @@ async def test_series_refuses_naive_or_reversed_windows(
     assert (naive.status_code, naive.json()["errors"][0]["field"]) == (422, "from")
     assert (reversed_.status_code, reversed_.json()["errors"][0]["field"]) == (422, "to")
     assert (too_many.status_code, too_many.json()["errors"][0]["code"]) == (422, "OUT_OF_RANGE")
+
+
+async def test_the_list_pages_by_key_and_refuses_bad_page_parameters(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # given five metrics, one archived
+    org = await create_org(session)
+    for name in ("e_five", "b_two", "d_four", "a_one"):
+        await create_metric(session, org, key=name)
+    await create_metric(session, org, key="c_old", archived_at=datetime.now(UTC))
+    key = await create_api_key(session, org, scopes=("read",))
+
+    # when they are listed two at a time, following next_after
+    pages: list[list[str]] = []
+    after: str | None = None
+    while True:
+        params = {"limit": "2"} | ({"after": after} if after is not None else {})
+        response = await client.get("/v1/metrics", params=params, headers=bearer(key))
+        assert response.status_code == 200, response.text
+        pages.append([metric["key"] for metric in response.json()["items"]])
+        after = response.json()["next_after"]
+        if after is None:
+            break
+
+    # then every current metric comes once, in key order, and the last page says so
+    assert pages == [["a_one", "b_two"], ["d_four", "e_five"]]
+    everything = await client.get(
+        "/v1/metrics", params={"include_archived": "true", "after": "b_two"}, headers=bearer(key)
+    )
+    assert [m["key"] for m in everything.json()["items"]] == ["c_old", "d_four", "e_five"]
+    assert everything.json()["next_after"] is None
+
+    # and out-of-range or hostile page parameters are a 422 naming the parameter
+    for params in ({"limit": "0"}, {"limit": "1001"}, {"limit": "ten"}, {"after": "x" * 64}):
+        refused = await client.get("/v1/metrics", params=params, headers=bearer(key))
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert next(iter(params)) in refused.text
