@@ -130,6 +130,9 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
                 },
                 status_code=400,
             )
+        finally:
+            if isinstance(context, Context):
+                context.release()
 
     async def execute_operation(
         self,

@@ -19,7 +19,7 @@ class Context(BaseContext):
     settings: Settings
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     db: Database = field(init=False)
-    loaders: Loaders = field(init=False)
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
     # Estimated objects of the operations of an HTTP batch admitted so far: the batch shares
     # the node budget of SPEC §7, which is per request. None outside batches (a WebSocket
     # context lives as long as its connection: its operations are budgeted one by one).
@@ -33,8 +33,25 @@ class Context(BaseContext):
     def __post_init__(self) -> None:
         super().__init__()
         self.db = Database(self.session, self.principal.org_id)
-        self.loaders = create_loaders(self.db, self)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's loaders, made on first use (and again after `forget_loaded`)."""
+        if self._loaders is None:
+            self._loaders = create_loaders(self.db)
+        return self._loaders
 
     def forget_loaded(self) -> None:
         """Drop every loader's cache: after a write, later fields must see it."""
-        self.loaders = create_loaders(self.db, self)
+        self._loaders = None
+
+    def release(self) -> None:
+        """Let go of what the request loaded, once its response is built (`/graphql` calls
+        this). graphql-core's execution context holds this context and sits in a reference
+        cycle (with its async helpers), so it is freed only by the cyclic collector: the
+        loaders' rows, futures and roll-ups (~14,000 objects for the benchmark's nested read)
+        would wait for it too, and every few reads a collection would scan and free them
+        (the collector's CPU in `lodestar serve`, benchmark's nested read: 16.6 ms per read
+        before, 2.4 ms after). Dropped here, reference counting frees them."""
+        self._loaders = None
+        self.requested_instants = {}

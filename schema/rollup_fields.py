@@ -65,28 +65,28 @@ NODE_TYPE_NAMES = {
 
 
 def key_result_rollup_loader(
-    db: Database, context: Any
+    db: Database,
 ) -> SettledLoader[RollupKey, rollup.KeyResultRollup | None]:
     async def load(keys: list[RollupKey]) -> list[rollup.KeyResultRollup | None]:
-        return await _batched(context, keys, rollups.key_result_rollups)
+        return await _batched(db, keys, rollups.key_result_rollups)
 
     return SettledLoader(db, load)
 
 
 def key_result_progress_loader(
-    db: Database, context: Any
+    db: Database,
 ) -> SettledLoader[RollupKey, rollup.KeyResultProgress | None]:
     async def load(keys: list[RollupKey]) -> list[rollup.KeyResultProgress | None]:
-        return await _batched(context, keys, rollups.key_result_progresses)
+        return await _batched(db, keys, rollups.key_result_progresses)
 
     return SettledLoader(db, load)
 
 
 def objective_rollup_loader(
-    db: Database, context: Any
+    db: Database,
 ) -> SettledLoader[RollupKey, rollup.ObjectiveRollup | None]:
     async def load(keys: list[RollupKey]) -> list[rollup.ObjectiveRollup | None]:
-        return await _batched(context, keys, rollups.objective_rollups)
+        return await _batched(db, keys, rollups.objective_rollups)
 
     return SettledLoader(db, load)
 
@@ -108,13 +108,13 @@ def metric_window_value_loader(db: Database) -> DataLoader[WindowKey, float | No
     return DataLoader(load_fn=load)
 
 
-async def _batched(context: Any, keys: list[RollupKey], batch: Any) -> list[Any]:
+async def _batched(db: Database, keys: list[RollupKey], batch: Any) -> list[Any]:
     """One engine call per distinct instant among `keys`."""
     by_instant: dict[datetime, list[uuid.UUID]] = defaultdict(list)
     for id, as_of in keys:
         by_instant[as_of].append(id)
     found: dict[RollupKey, Any] = {}
-    org_id = context.principal.org_id
+    org_id = db.org_id
     for as_of, ids in by_instant.items():
 
         async def call(
@@ -122,7 +122,7 @@ async def _batched(context: Any, keys: list[RollupKey], batch: Any) -> list[Any]
         ) -> Any:
             return await batch(session, org_id, ids, as_of=as_of)
 
-        results = await context.db.run(call)
+        results = await db.run(call)
         for id, result in results.items():
             found[(id, as_of)] = result
     return [found.get(key) for key in keys]
