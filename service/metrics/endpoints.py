@@ -10,6 +10,7 @@ from service.auth.principal import Principal
 from service.metrics import service
 from service.metrics.schemas import MetricList, MetricPut, MetricRead, MetricSeries, SeriesBucket
 from service.models import Aggregation, Scope
+from service.models.metric import METRIC_KEY_PATTERN
 from service.problems import problem_responses
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
@@ -40,7 +41,7 @@ async def list_metrics(
     after: Annotated[
         str | None,
         Query(
-            max_length=63,
+            pattern=METRIC_KEY_PATTERN,
             description="Continue after this metric key (the previous page's `next_after`).",
         ),
     ] = None,

@@ -292,7 +292,8 @@ async def test_the_list_pages_by_key_and_refuses_bad_page_parameters(
     assert everything.json()["next_after"] is None
 
     # and out-of-range or hostile page parameters are a 422 naming the parameter
-    for params in ({"limit": "0"}, {"limit": "1001"}, {"limit": "ten"}, {"after": "x" * 64}):
+    hostile = ({"limit": "0"}, {"limit": "1001"}, {"limit": "ten"}, {"after": "x" * 64})
+    for params in (*hostile, {"after": "B_two"}, {"after": "b_two' --"}):
         refused = await client.get("/v1/metrics", params=params, headers=bearer(key))
         assert refused.status_code == 422, (params, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
