@@ -1,7 +1,15 @@
 """Objectives and alignments through GraphQL."""
 
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from schema.relay import to_global_id
+from tests import factories
 from tests.graphql import steps
-from tests.graphql.conftest import Gql
+from tests.graphql.conftest import Gql, post
 
 
 async def test_an_objective_is_created_read_back_updated_and_archived(gql: Gql) -> None:
@@ -149,3 +157,76 @@ async def test_objectives_are_searched_by_title_and_filtered_by_owner(gql: Gql) 
     # then
     assert body["data"]["search"]["nodes"] == [{"id": mine}]
     assert body["data"]["owned"] == {"totalCount": 1, "nodes": [{"id": mine}]}
+
+
+TOP_LEVEL_PAGE = """
+query Page($cycle: ID!, $after: String) {
+  objectives(filter: {cycle: $cycle, topLevel: true}, first: 2, after: $after) {
+    totalCount
+    nodes { id }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def test_a_cycles_top_level_page_is_read_in_creation_order_and_stops_early(
+    session: AsyncSession, client: httpx.AsyncClient, connection: AsyncConnection
+) -> None:
+    # given a cycle whose 5 top-level objectives each have 3 children (and another cycle)
+    org = await factories.create_org(session)
+    cycle, other = (
+        await factories.create_cycle(session, org),
+        await factories.create_cycle(session, org),
+    )
+    team = await factories.create_team(session, org)
+    roots = []
+    for _ in range(5):
+        root = await factories.create_objective(session, org, cycle, owner_team_id=team.id)
+        roots.append(root)
+        for _ in range(3):
+            child = await factories.create_objective(session, org, cycle, owner_team_id=team.id)
+            await factories.create_alignment(session, child, root)
+    await factories.create_objective(session, org, other, owner_team_id=team.id)
+    gql = post(client, await factories.create_api_key(session, org, ("read",)))
+    expected = [
+        to_global_id("Objective", o.id) for o in sorted(roots, key=lambda o: (o.created_at, o.id))
+    ]
+    pages: list[dict[str, Any]] = []
+    captured: list[tuple[str, Any]] = []
+
+    def capture(
+        _conn: object, _cursor: object, statement: str, parameters: Any, *_: object
+    ) -> None:
+        if "FROM objectives" in statement and "LIMIT" in statement:
+            captured.append((statement, parameters))
+
+    sync_conn = connection.sync_connection
+    assert sync_conn is not None
+    event.listen(sync_conn, "before_cursor_execute", capture)
+    try:
+        # when its top-level objectives are paged two at a time
+        after = None
+        while True:
+            variables = {"cycle": to_global_id("Cycle", cycle.id), "after": after}
+            page = (await gql(TOP_LEVEL_PAGE, variables))["data"]["objectives"]
+            pages.append(page)
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+    finally:
+        event.remove(sync_conn, "before_cursor_execute", capture)
+
+    # then the pages hold the roots in creation order, each with the total count
+    assert [node["id"] for page in pages for node in page["nodes"]] == expected
+    assert [page["totalCount"] for page in pages] == [5, 5, 5]
+    # and a page can be read in that order from an index, stopping once it has its rows:
+    # even with sorting and hashing priced out, the plan has neither (it had to hash every
+    # alignment of the organization and sort the cycle before the index existed)
+    statement, parameters = captured[0]
+    await connection.exec_driver_sql("SET LOCAL enable_sort = off")
+    await connection.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+    plan = (await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)).scalars().all()
+    text = "\n".join(plan)
+    assert "ix_objectives_org_id_cycle_id_created_at_id" in text, text
+    assert "Sort" not in text and "Hash" not in text, text
