@@ -132,6 +132,9 @@ async def emit_many(
     given order."""
     if not events:
         return []
+    # A text statement does not autoflush: pending ORM changes (a new webhook endpoint the
+    # fan-out must see, rows the event describes) reach the database first.
+    await session.flush()
     result = await session.execute(
         _EMIT_MANY,
         {"org_id": org_id, "events": orjson.dumps(events, default=json_default).decode()},

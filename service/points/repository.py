@@ -9,6 +9,8 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events.outbox import json_default
+
 # Why not the raw asyncpg connection: this is already one round trip per batch; going around
 # the session would only hide the statement from the transaction's bookkeeping and from
 # statement counting.
@@ -98,7 +100,9 @@ async def upsert(
     In the same statement, when anything was written, a `status_rechecks` row queues the
     written metrics' spans for the worker (`service.events.recheck`): key-result statuses
     are rechecked after the commit, not read here."""
-    result = await session.execute(UPSERT, {"org_id": org_id, "rows": orjson.dumps(rows).decode()})
+    result = await session.execute(
+        UPSERT, {"org_id": org_id, "rows": orjson.dumps(rows, default=json_default).decode()}
+    )
     # One row of three arrays (decoded by asyncpg in C) rather than a row per metric.
     metric_ids_written, inserted, updated = result.one()
     if metric_ids_written is None:  # nothing inserted or updated

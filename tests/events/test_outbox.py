@@ -59,6 +59,28 @@ async def test_an_event_fans_out_to_enabled_endpoints_subscribed_to_its_type(
     assert isinstance(event.seq, int) and event.seq > 0
 
 
+async def test_an_event_sees_the_unflushed_changes_made_before_it(session: AsyncSession) -> None:
+    # given an endpoint added to the session but not flushed yet
+    org = await factories.create_org(session)
+    endpoint = WebhookEndpoint(
+        org_id=org.id,
+        url="http://127.0.0.1/h",
+        secret="whsec_x",
+        event_types=["objective.created"],
+        enabled=True,
+    )
+    session.add(endpoint)
+
+    # when an event is emitted (one text statement: no autoflush of its own)
+    emitted = await outbox.emit(session, org.id, "objective.created", None, {})
+
+    # then the endpoint was written first and the event fanned out to it
+    deliveries = (
+        await session.execute(select(Delivery.endpoint_id).where(Delivery.event_id == emitted.id))
+    ).scalars()
+    assert list(deliveries) == [endpoint.id]
+
+
 def test_a_notification_round_trips() -> None:
     org = factories.uuid.uuid4()
     assert outbox.parse_notification(outbox.notification(org, 42, 3)) == (org, 42, 3)

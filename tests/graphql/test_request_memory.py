@@ -29,7 +29,8 @@ def loaded_objects() -> int:
     return sum(
         1
         for o in gc.get_objects()
-        if isinstance(o, KeyResultProgress) or type(o).__name__.endswith("Record")
+        if isinstance(o, KeyResultProgress)
+        or (isinstance(o, tuple) and type(o).__module__ == "schema.loaders")
     )
 
 
