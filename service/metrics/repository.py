@@ -33,7 +33,7 @@ async def list_for_org(
     *,
     include_archived: bool = False,
     after: str | None = None,
-    limit: int | None = None,
+    limit: int,
 ) -> list[Metric]:
     """The organization's metrics in key order: those after `after`, at most `limit`."""
     query = select(Metric).where(Metric.org_id == org_id)

@@ -96,18 +96,18 @@ async def list_metrics(
     *,
     include_archived: bool = False,
     after: str | None = None,
-    limit: int | None = None,
+    limit: int,
 ) -> tuple[list[Metric], str | None]:
-    """One page of metrics in key order (all of them without `limit`), and the key to pass
-    as `after` for the next page (None on the last one)."""
+    """One page of at most `limit` metrics in key order, and the key to pass as `after` for
+    the next page (None on the last one)."""
     metrics = await repository.list_for_org(
         session,
         org_id,
         include_archived=include_archived,
         after=after,
-        limit=None if limit is None else limit + 1,  # one more: is there a next page?
+        limit=limit + 1,  # one more: is there a next page?
     )
-    if limit is not None and len(metrics) > limit:
+    if len(metrics) > limit:
         return metrics[:limit], metrics[limit - 1].key
     return metrics, None
 
