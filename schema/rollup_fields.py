@@ -196,8 +196,9 @@ def _requested_instants(info: Info[Any, Any], fields: frozenset[str]) -> set[dat
     key = (id(info.operation), id(info.variable_values), tuple(place))
     cache = info.context.requested_instants
     found = cache.get(key)
-    # The cached operation and variables are kept alive, so their ids are not reused.
-    if found is not None and found[0] is info.operation and found[1] is info.variable_values:
+    # An entry keeps its operation and variables alive, so their ids are not reused while it
+    # is there: a hit is the same operation and variables.
+    if found is not None:
         known: set[datetime] = found[2]
         return known
     instants = _instants_in_selection(info, fields)
