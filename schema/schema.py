@@ -89,10 +89,11 @@ NODE_TYPES = [
 ]
 
 
-# Fields answered a thousand times by a nested read (a key result's numbers), with sync
-# resolvers that take scalar arguments and read nothing of `info` but `info.context`.
+# Fields answered a thousand times by a nested read (a key result's numbers), by GraphQL
+# type: sync resolvers that take scalar arguments and read nothing of `info` but
+# `info.context`.
 DIRECT_FIELDS = {
-    KeyResult: ("current_value", "attainment", "progress", "status", "expected_progress"),
+    "KeyResult": ("current_value", "attainment", "progress", "status", "expected_progress"),
 }
 
 
@@ -103,26 +104,6 @@ def _direct(method: Callable[..., Any], python_names: dict[str, str]) -> Callabl
     return resolve
 
 
-def _call_directly(built: strawberry.Schema) -> None:
-    """Let graphql-core call the resolvers of `DIRECT_FIELDS` itself. Strawberry's wrapper
-    builds an `Info` and converts the arguments on every call, which costs a nested read
-    more than its key results' numbers do; graphql-core's own info carries the same
-    `context`, and its arguments (already parsed scalars) only need their Python names."""
-    names = built.config.name_converter
-    for type_, direct in DIRECT_FIELDS.items():
-        definition = type_.__strawberry_definition__  # type: ignore[attr-defined]
-        graphql_type = built._schema.get_type(names.from_object(definition))
-        assert isinstance(graphql_type, GraphQLObjectType)
-        for field in definition.fields:
-            if field.python_name not in direct:
-                continue
-            assert field.base_resolver is not None and not field.is_async
-            arguments = {names.from_argument(a): a.python_name for a in field.arguments}
-            graphql_type.fields[names.from_field(field)].resolve = _direct(
-                field.base_resolver.wrapped_func, arguments
-            )
-
-
 def _attribute(python_name: str) -> Callable[..., Any]:
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
         return getattr(source, python_name)
@@ -131,23 +112,40 @@ def _attribute(python_name: str) -> Callable[..., Any]:
     return resolve
 
 
-def _read_plain_fields_directly(built: strawberry.Schema) -> None:
-    """Let graphql-core read fields without a resolver (`title`, `id`, `Alignment.child`...)
-    with a plain `getattr`. Strawberry's resolver for them (`_get_basic_result`) makes the
-    same `getattr` through three more calls (`get_result`, the `base_resolver` property,
-    `python_name`); a nested read of ~1,100 objects reads ~3,100 such fields."""
+def _resolve_directly(built: strawberry.Schema) -> None:
+    """Let graphql-core call two kinds of fields itself, past Strawberry's per-call wrapper:
+
+    - the resolvers of `DIRECT_FIELDS`: the wrapper builds an `Info` and converts the
+      arguments on every call, which costs a nested read more than its key results' numbers
+      do; graphql-core's own info carries the same `context`, and its arguments (already
+      parsed scalars) only need their Python names;
+    - fields without a resolver (`title`, `id`, `Alignment.child`...), read with a plain
+      `getattr`: Strawberry's resolver for them (`_get_basic_result`) makes the same
+      `getattr` through three more calls; a nested read of ~1,100 objects reads ~3,100.
+    """
+    names = built.config.name_converter
+    replaced: set[tuple[str, str]] = set()
     for graphql_type in built._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType):
             continue
+        direct = DIRECT_FIELDS.get(graphql_type.name, ())
         for graphql_field in graphql_type.fields.values():
             field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            resolve = graphql_field.resolve
-            if (
-                isinstance(field, StrawberryField)
-                and field.is_basic_field
-                and getattr(resolve, "__name__", None) == "_get_basic_result"
+            if not isinstance(field, StrawberryField):
+                continue
+            if field.python_name in direct:
+                assert field.base_resolver is not None and not field.is_async
+                method = field.base_resolver.wrapped_func
+                assert not isinstance(method, staticmethod | classmethod)
+                arguments = {names.from_argument(a): a.python_name for a in field.arguments}
+                graphql_field.resolve = _direct(method, arguments)
+                replaced.add((graphql_type.name, field.python_name))
+            elif (
+                field.is_basic_field
+                and getattr(graphql_field.resolve, "__name__", None) == "_get_basic_result"
             ):
                 graphql_field.resolve = _attribute(field.python_name)
+    assert replaced == {(t, f) for t, fields in DIRECT_FIELDS.items() for f in fields}
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -177,8 +175,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             batching_config={"max_operations": settings.graphql_max_batch},
         ),
     )
-    _call_directly(built)
-    _read_plain_fields_directly(built)
+    _resolve_directly(built)
     return built
 
 

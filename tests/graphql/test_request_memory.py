@@ -75,3 +75,5 @@ def test_fields_without_a_resolver_are_read_by_graphql_core_directly() -> None:
     for type_name, field in plain:
         assert resolver(type_name, field).startswith("_attribute"), (type_name, field)
     assert not resolver("Objective", "children").startswith("_attribute")
+    # and a key result's numbers are called past Strawberry's wrapper too
+    assert resolver("KeyResult", "progress").startswith("_direct")
