@@ -1,7 +1,9 @@
 """Ingestion, the hot path: validate a whole batch, then write it with one statement.
 
 A batch is atomic: every point is checked (plain dict checks, no object per point) and
-any fault refuses the whole batch with each bad point listed. Within a batch the last
+any fault refuses the whole batch with each bad point listed. A valid batch is written by
+one statement that also checks its metrics (`repository.upsert`); only a refused one
+looks its metrics up, to list each point's fault. Within a batch the last
 point of an identity (metric, ts, dimensions) wins; against stored points the last write
 wins. One `metric.points_ingested` event per batch (per 1,000 metrics of it) is written in
 the same transaction, listing each metric's counts and time span;
@@ -15,12 +17,13 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound
 from service.events.outbox import emit_many
 from service.points import repository
 from service.points.errors import BatchRejected, PointErrorCode
@@ -40,8 +43,7 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 class MetricRef(NamedTuple):
-    """What validation needs of a metric (plain values: ORM attributes cost per point). The
-    id is text: ingestion only writes it into JSON (`repository.METRICS_BY_KEY`)."""
+    """What validation needs of a metric (plain values: ORM attributes cost per point)."""
 
     id: str
     archived: bool
@@ -49,7 +51,6 @@ class MetricRef(NamedTuple):
 
 @dataclass(slots=True)
 class _MetricStats:
-    metric_id: str
     received: int
     first: datetime
     last: datetime
@@ -80,7 +81,7 @@ def _dimensions_error(dimensions: Any) -> str | None:
 
 def validate(
     items: list[Any],
-    metrics: dict[str, MetricRef],
+    metrics: dict[str, MetricRef] | None,
     *,
     route_metric: str | None,
     text_values: bool,
@@ -88,9 +89,11 @@ def validate(
     max_future: timedelta,
     errors: list[dict[str, Any]],
 ) -> tuple[dict[tuple[str, datetime, str], Row], dict[str, _MetricStats]]:
-    """Check every point; return rows by identity (last wins) and per-metric stats.
+    """Check every point; return rows by identity (last wins) and per-metric stats (by key).
 
-    Row and stats timestamps are in UTC (the upsert and the event payloads rely on it).
+    With `metrics` None, whether a key names a metric that takes points is left to the
+    upsert (`repository.upsert`), which refuses the batch otherwise. Row and stats
+    timestamps are in UTC (the upsert and the event payloads rely on it).
 
     Faults are appended to `errors`; rows are meaningless when any were found.
     """
@@ -128,12 +131,12 @@ def validate(
                 )
             )
             failed = True
-        elif type(key) is not str or (metric := metrics.get(key)) is None:
+        elif type(key) is not str or (metrics is not None and (metric := metrics.get(key)) is None):
             errors.append(
                 _error(index, "metric", PointErrorCode.UNKNOWN_METRIC, f"unknown metric {key!r}")
             )
             failed = True
-        elif metric.archived:
+        elif metric is not None and metric.archived:
             errors.append(
                 _error(
                     index,
@@ -249,13 +252,13 @@ def validate(
 
         if failed or errors:
             continue  # once anything failed, only more faults matter
-        assert metric is not None and ts is not None
+        assert ts is not None
         if ts.tzinfo is not UTC:  # `Z` and `+00:00` parse to UTC itself: rows travel in UTC
             ts = ts.astimezone(UTC)
-        rows[(key, ts, dimensions)] = (metric.id, ts, dimensions, value, source)
+        rows[(key, ts, dimensions)] = (key, ts, dimensions, value, source)
         seen = stats.get(key)
         if seen is None:
-            stats[key] = _MetricStats(metric.id, 1, ts, ts)
+            stats[key] = _MetricStats(1, ts, ts)
         else:
             seen.received += 1
             if ts < seen.first:
@@ -271,7 +274,7 @@ METRICS_PER_EVENT = 1000
 
 
 def ingested_events(
-    stats: dict[str, _MetricStats], counts: dict[str, tuple[int, int]]
+    stats: dict[str, _MetricStats], written: repository.Written
 ) -> list[tuple[str, uuid.UUID | None, dict[str, Any]]]:
     """The batch's `metric.points_ingested` events (payload: service.events.catalog): its
     metrics by key, in chunks of `METRICS_PER_EVENT`, each with its totals; the subject is
@@ -283,13 +286,14 @@ def ingested_events(
     dict display per metric, no call): this runs once per metric of every batch.
     """
     untouched = (0, 0)
+    ids, counts = written
     entries: list[dict[str, Any]] = [
         {
-            "metric_id": metric.metric_id,
+            "metric_id": (metric_id := ids[key]),
             "metric_key": key,
             "count": metric.received,
-            "inserted": (written := counts.get(metric.metric_id, untouched))[0],
-            "updated": written[1],
+            "inserted": (written_counts := counts.get(metric_id, untouched))[0],
+            "updated": written_counts[1],
             "from_ts": metric.first,
             "to_ts": metric.last,
         }
@@ -324,47 +328,55 @@ async def ingest(
     `route_metric` is the metric of a per-metric route (unknown → NotFound); `errors` are
     faults found while decoding, reported together with the rest.
     """
-    errors = list(errors or [])
-    keys = [route_metric] if route_metric is not None else _metric_keys(items)
-    metrics = {
-        key: MetricRef(metric_id, archived)
-        for key, (metric_id, archived) in (
-            await repository.metrics_by_key(session, org_id, keys)
-        ).items()
-    }
-    if route_metric is not None:
-        if route_metric not in metrics:
-            raise NotFound(f"metric {route_metric!r} not found", field="key")
-        if metrics[route_metric].archived:
-            raise Invalid(f"metric {route_metric!r} is archived and takes no points", field="key")
-    rows, stats = validate(
+    check = partial(
+        validate,
         items,
-        metrics,
         route_metric=route_metric,
         text_values=text_values,
         now=datetime.now(UTC),
         max_future=timedelta(seconds=max_future_skew_seconds),
-        errors=errors,
     )
-    if errors:
-        errors.sort(key=lambda error: error["index"])  # decoding faults came first
-        raise BatchRejected(errors)
-    if not rows:
-        return IngestResult(received=0, inserted=0, updated=0, unchanged=0, duplicates=0)
-
-    # Sorted, so concurrent batches touching the same rows lock them in the same order.
-    ordered = [rows[identity] for identity in sorted(rows)]
-
-    # Key results measured on these metrics may change status: the upsert also queues the
-    # batch for the worker's recheck (`service.events.recheck`), which announces the changes
-    # after the commit; no window is read here.
-    counts = await repository.upsert(session, org_id, ordered)
+    # First with the metrics unchecked: a valid batch is then one statement, which refuses
+    # it (writing nothing) if a key names no metric or an archived one.
+    faults = list(errors or [])
+    rows, stats = check(None, errors=faults)
+    written = None
+    if rows and not faults:
+        written = await repository.upsert(session, org_id, _in_lock_order(rows))
+    if written is None:
+        # Refused, faulty or empty: look the metrics up, for the route's 404 and for each
+        # point's fault, and check again (a batch refused above meets a metric archived or
+        # deleted meanwhile here).
+        keys = [route_metric] if route_metric is not None else _metric_keys(items)
+        metrics = {
+            key: MetricRef(metric_id, archived)
+            for key, (metric_id, archived) in (
+                await repository.metrics_by_key(session, org_id, keys)
+            ).items()
+        }
+        if route_metric is not None:
+            if route_metric not in metrics:
+                raise NotFound(f"metric {route_metric!r} not found", field="key")
+            if metrics[route_metric].archived:
+                raise Invalid(
+                    f"metric {route_metric!r} is archived and takes no points", field="key"
+                )
+        faults = list(errors or [])
+        rows, stats = check(metrics, errors=faults)
+        if faults:
+            faults.sort(key=lambda fault: fault["index"])  # decoding faults came first
+            raise BatchRejected(faults)
+        if not rows:
+            return IngestResult(received=0, inserted=0, updated=0, unchanged=0, duplicates=0)
+        written = await repository.upsert(session, org_id, _in_lock_order(rows))
+        if written is None:  # a metric was archived or deleted between the two statements
+            raise Conflict("a metric of the batch changed while it was written; send it again")
 
     # One statement for the batch's `metric.points_ingested` event (one per 1,000 metrics).
-    await emit_many(session, org_id, ingested_events(stats, counts))
+    await emit_many(session, org_id, ingested_events(stats, written))
 
-    inserted = sum(count[0] for count in counts.values())
-    updated = sum(count[1] for count in counts.values())
+    inserted = sum(count[0] for count in written.counts.values())
+    updated = sum(count[1] for count in written.counts.values())
     return IngestResult(
         received=len(items),
         inserted=inserted,
@@ -372,3 +384,11 @@ async def ingest(
         unchanged=len(rows) - inserted - updated,
         duplicates=len(items) - len(rows),
     )
+
+
+def _in_lock_order(rows: dict[tuple[str, datetime, str], Row]) -> list[Row]:
+    """Sorted by identity, so concurrent batches touching the same rows lock them in the same
+    order. Key results measured on these metrics may change status: the upsert also queues
+    the batch for the worker's recheck (`service.events.recheck`), which announces the
+    changes after the commit; no window is read here."""
+    return [rows[identity] for identity in sorted(rows)]

@@ -63,10 +63,10 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
     ended = (today - timedelta(days=90), today - timedelta(days=60))
     future = (today + timedelta(days=10), today + timedelta(days=40))
     ids: list[uuid.UUID] = []
-    metric_ids = []
+    metric_ids: dict[str, uuid.UUID] = {}  # by key
     for aggregation in ("sum", "last", "avg", "max", "count"):
         metric = await factories.create_metric(session, org, aggregation=aggregation)
-        metric_ids.append(metric.id)
+        metric_ids[metric.key] = metric.id
         for days_ago, value in ((80, 30.0), (70, 5.0), (20, 12.0), (10, 3.0), (1, 20.0)):
             await session.execute(
                 insert(Point).values(
@@ -80,25 +80,27 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
         for cycle_days in (running, ended, future):
             ids += await key_results_on(session, org, cycle_days, metric.id)
     empty = await factories.create_metric(session, org, aggregation="sum")
-    metric_ids.append(empty.id)
+    metric_ids[empty.key] = empty.id
     ids += await key_results_on(session, org, running, empty.id)
     # a batch that adds a point in every window, replaces one stored point and adds one
     # ahead of now, on every metric
     batch: list[Row] = []
-    for metric_id in map(str, metric_ids):
+    for key in metric_ids:
         batch += [
-            (metric_id, now - timedelta(days=75), "{}", 11.0, ""),
-            (metric_id, now - timedelta(days=10), "{}", 8.0, ""),
-            (metric_id, now - timedelta(days=2), "{}", 4.0, ""),
-            (metric_id, now + timedelta(minutes=5), "{}", 99.0, ""),
+            (key, now - timedelta(days=75), "{}", 11.0, ""),
+            (key, now - timedelta(days=10), "{}", 8.0, ""),
+            (key, now - timedelta(days=2), "{}", 4.0, ""),
+            (key, now + timedelta(minutes=5), "{}", 99.0, ""),
         ]
 
     # when the light path and the engine compute the statuses before and after the batch is
     # written, at the same instant
-    thresholds, found = await status.metric_key_results(session, org.id, spans(batch), now)
+    thresholds, found = await status.metric_key_results(
+        session, org.id, spans(batch, metric_ids), now
+    )
     light_before = await status.metric_scores(session, org.id, found, now, thresholds)
     engine_before = await key_result_rollups(session, org.id, ids, as_of=now)
-    await upsert(session, org.id, batch)
+    assert await upsert(session, org.id, batch) is not None
     light_after = await status.metric_scores(session, org.id, found, now, thresholds)
     engine_after = await key_result_rollups(session, org.id, ids, as_of=now)
 
@@ -121,12 +123,12 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
     assert any(light_before[kr_id].status != light_after[kr_id].status for kr_id in light_after)
 
 
-def spans(batch: list[Row]) -> dict[uuid.UUID, Span]:
+def spans(batch: list[Row], metric_ids: dict[str, uuid.UUID]) -> dict[uuid.UUID, Span]:
     """Each metric's earliest and latest ts in the batch (what ingestion queues)."""
     found: dict[uuid.UUID, Span] = {}
-    for metric_id, ts, *_ in batch:
-        first, last = found.get(uuid.UUID(metric_id), (ts, ts))
-        found[uuid.UUID(metric_id)] = (min(first, ts), max(last, ts))
+    for key, ts, *_ in batch:
+        first, last = found.get(metric_ids[key], (ts, ts))
+        found[metric_ids[key]] = (min(first, ts), max(last, ts))
     return found
 
 

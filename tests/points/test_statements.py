@@ -3,8 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.models import Point
 from tests.conftest import StatementCounter
 from tests.factories import create_api_key, create_metric, create_org
 
@@ -46,8 +48,48 @@ async def test_ingesting_1000_points_runs_as_many_statements_as_ingesting_10(
     # then
     assert (small.json()["inserted"], large.json()["inserted"]) == (10, 1_000)
     assert large_count == small_count
-    # the API key, the metrics, the upsert (which also queues the batch for the worker's
-    # status recheck: no statement of its own, and no key result read here), the events
-    assert large_count <= 4, statements.statements
+    # the API key, the upsert (which also checks the metrics and queues the batch for the
+    # worker's status recheck: no statement of its own, and no key result read here), the
+    # events
+    assert large_count <= 3, statements.statements
     assert sum("status_rechecks" in sql for sql in statements.statements) == 1
     assert not any("key_results" in sql for sql in statements.statements)
+
+
+async def test_only_a_refused_batch_looks_its_metrics_up(
+    client: httpx.AsyncClient, session: AsyncSession, statements: StatementCounter
+) -> None:
+    # given a metric and a key of the organization
+    org = await create_org(session)
+    metric = (await create_metric(session, org, key="signups")).key
+    key = await create_api_key(session, org, scopes=("ingest",))
+    headers = {"Authorization": f"Bearer {key}"}
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+
+    # when a valid batch and then one naming an unknown metric are pushed
+    statements.reset()
+    valid = await client.post("/v1/points", json=batch([metric], 10, start), headers=headers)
+    valid_statements = list(statements.statements)
+    statements.reset()
+    refused = await client.post(
+        "/v1/points", json=batch([metric, "nope"], 10, start + timedelta(days=1)), headers=headers
+    )
+    refused_statements = list(statements.statements)
+
+    # then the valid batch is written without a lookup of its own; the refused one is
+    # refused by the upsert (nothing written), then looked up to name each bad point
+    assert valid.status_code == 200, valid.text
+    assert not any(
+        "FROM json_array_elements_text" in sql and "INSERT" not in sql for sql in valid_statements
+    ), valid_statements
+    assert refused.status_code == 422, refused.text
+    assert [error["index"] for error in refused.json()["errors"]] == [1, 3, 5, 7, 9]
+    assert {error["code"] for error in refused.json()["errors"]} == {"UNKNOWN_METRIC"}
+    assert sum("INSERT INTO points" in sql for sql in refused_statements) == 1
+    assert sum("JOIN metrics" in sql and "INSERT" not in sql for sql in refused_statements) == 1, (
+        refused_statements
+    )
+    stored = await session.scalar(
+        select(func.count()).select_from(Point).where(Point.org_id == org.id)
+    )
+    assert stored == 10
