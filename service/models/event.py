@@ -2,7 +2,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import BigInteger, Identity, Index, String, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin
@@ -27,4 +27,5 @@ class Event(IdMixin, TenantMixin, CreatedAtMixin, Base):
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
     type: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[uuid.UUID | None] = mapped_column()
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # json, not jsonb: written once, read whole (migration 0006).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)

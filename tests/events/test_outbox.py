@@ -1,18 +1,19 @@
 """Fan-out of events to webhook deliveries in the writer's transaction, and URL safety."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Text, cast, event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.db import unit_of_work
 from service.errors import Invalid
 from service.events import outbox
 from service.events.listener import asyncpg_dsn
-from service.models import Delivery, WebhookEndpoint
+from service.models import Delivery, Event, WebhookEndpoint
 from service.webhooks import service as webhooks
 from service.webhooks.addresses import check_url, is_public, send_target
 from service.webhooks.schemas import EndpointCreate
@@ -57,6 +58,43 @@ async def test_an_event_fans_out_to_enabled_endpoints_subscribed_to_its_type(
         (endpoints["wanted"].id, "pending", 0)
     ]
     assert isinstance(event.seq, int) and event.seq > 0
+
+
+async def test_events_are_stored_as_written_in_order_with_their_subjects(
+    session: AsyncSession,
+) -> None:
+    # given an organization
+    org = await factories.create_org(session)
+    subject = uuid.uuid4()
+
+    # when two events are emitted in one statement, one about a subject and one not
+    emitted = await outbox.emit_many(
+        session,
+        org.id,
+        [
+            ("metric.points_ingested", subject, {"count": 2, "inserted": 1, "metrics": []}),
+            ("lodestar.test", None, {"zeta": 'é"\\', "alpha": [1.5, -0.0, None]}),
+        ],
+    )
+
+    # then they are stored in the given order, with their subjects, and each payload reads
+    # back as the text written (json, not jsonb: keys keep their order)
+    rows = (
+        await session.execute(
+            select(Event.seq, Event.type, Event.subject_id, cast(Event.payload, Text))
+            .where(Event.org_id == org.id)
+            .order_by(Event.seq)
+        )
+    ).all()
+    assert [row.seq for row in rows] == [event.seq for event in emitted]
+    assert [(row.type, row.subject_id) for row in rows] == [
+        ("metric.points_ingested", subject),
+        ("lodestar.test", None),
+    ]
+    assert [row[3] for row in rows] == [
+        '{"count":2,"inserted":1,"metrics":[]}',
+        '{"zeta":"é\\"\\\\","alpha":[1.5,-0.0,null]}',
+    ]
 
 
 async def test_an_event_sees_the_unflushed_changes_made_before_it(session: AsyncSession) -> None:
