@@ -70,10 +70,11 @@ UPSERT = text(
         GROUP BY metric_id
     ), queued AS (
         -- The worker's status recheck (service.events.recheck): one row per batch that
-        -- wrote points, each written metric with its earliest and latest ts.
+        -- wrote points, each written metric with its earliest and latest ts (the three
+        -- aggregates of one group read its rows in one order: no sort needed).
         INSERT INTO status_rechecks (org_id, metric_ids, first_ts, last_ts)
-        SELECT CAST(:org_id AS uuid), array_agg(metric_id ORDER BY metric_id),
-               array_agg(first_ts ORDER BY metric_id), array_agg(last_ts ORDER BY metric_id)
+        SELECT CAST(:org_id AS uuid), array_agg(metric_id), array_agg(first_ts),
+               array_agg(last_ts)
         FROM per_metric
         HAVING count(*) > 0
     )
