@@ -33,12 +33,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # repr (-0.0 included) and float8in reads back the same double. Timestamps are sent in UTC
 # (`validate`). The rows are written in the order given (`position`): callers sort them, so
 # concurrent batches touching the same rows lock them in the same order.
+# Up to this many distinct keys a batch's metrics are found by index probes (~3.5 µs each),
+# beyond by a hash join reading every metric of the organization (~0.3 µs per metric, ~1.2 ms
+# at 2,000 metrics for a 1,000-key batch, where probes cost 3.6-4.7 ms). A single point
+# pushed to an organization of 2,000 metrics: 0.04 ms against 0.6-0.7 ms (measured).
+PROBED_KEYS = 64
+
 UPSERT = text(
     """
     WITH found AS MATERIALIZED (
+        -- A few keys: one index probe each. Many: one hash join over the organization's
+        -- metrics. (The planner cannot tell: it guesses 100 keys for any json array.)
+        SELECT m.key, m.id, m.archived_at IS NOT NULL AS archived
+        FROM json_array_elements_text(CAST(:keys AS json)) AS wanted(key)
+        CROSS JOIN LATERAL (
+            SELECT m.key, m.id, m.archived_at FROM metrics AS m
+            WHERE m.org_id = :org_id AND m.key = wanted.key
+            OFFSET 0
+        ) AS m
+        WHERE :probe_keys
+        UNION ALL
         SELECT m.key, m.id, m.archived_at IS NOT NULL AS archived
         FROM json_array_elements_text(CAST(:keys AS json)) AS wanted(key)
         JOIN metrics AS m ON m.org_id = :org_id AND m.key = wanted.key
+        WHERE NOT :probe_keys
     ), usable AS MATERIALIZED (
         SELECT count(*) = :key_count AND NOT COALESCE(bool_or(archived), false) AS ok
         FROM found
@@ -147,6 +165,7 @@ async def upsert(session: AsyncSession, org_id: uuid.UUID, rows: list[Row]) -> W
             "org_id": org_id,
             "keys": orjson.dumps(keys).decode(),
             "key_count": len(keys),
+            "probe_keys": len(keys) <= PROBED_KEYS,
             "metric_keys": orjson.dumps(metric_keys).decode(),
             "tss": orjson.dumps(tss).decode(),
             "dimensions": orjson.dumps(dimensions).decode(),
