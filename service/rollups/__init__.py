@@ -27,14 +27,16 @@ Results are frozen dataclasses (`service.rollups.types`); statuses are `Status`,
 
 How it performs: a roll-up runs a fixed number of statements whatever the tree size —
 organization settings (read with the first statement for objectives and key results by
-id), one recursive CTE for the objective subtree (each objective with its
-alignments), active key results with their check-ins (per key result only the latest ones
-for one instant; two statements from `WIDE_OBJECTIVE_SCOPE` objectives on, where hash joins
-win), metric aggregates for every (metric, window) in one statement (each window computes
-only its metric's aggregation), commitments — then evaluates the whole subtree in Python
-(`snapshot.GoalEvaluator`, children before parents). A history
-loads the same scope once (all check-ins up to the last bucket, one aggregate per metric
-key result and bucket in the same single statement) and evaluates it once per bucket.
+id), one recursive CTE for the objective subtree (each objective with its alignments; one
+objective's own by `= :id`, whose plan PostgreSQL keeps), then one statement for
+everything below the objectives (`repository.subtree_scope`: active key results, the
+check-ins carrying their values — for one instant only each one's latest —, the aggregate
+of every (metric, window), each window computing only its metric's aggregation, and
+commitments; four statements from `WIDE_OBJECTIVE_SCOPE` objectives on, where hash joins
+win) — then evaluates the whole subtree in Python (`snapshot.GoalEvaluator`, children
+before parents). A history loads the same scope once (all check-ins up to the last bucket,
+one aggregate per metric key result and bucket in the same single statement) and evaluates
+it once per bucket.
 Large id lists join through `unnest(:ids)` (hash or index joins, never a linear `= ANY`
 per row); the cyclic GC is paused while a roll-up allocates its scope (`gc_pause`);
 nothing derived is stored, so nothing must be kept current on write. `bench/rollup.py`

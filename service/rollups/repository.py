@@ -8,7 +8,7 @@ computes its cache key again on every execution: ~0.4 ms of CPU per objective ro
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +18,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, INTEGER, JSONB, TEXT, TIMESTAM
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.rollups.formulas import Thresholds
-from service.rollups.snapshot import CheckInRow, CommitmentRow, KeyResultRow, ObjectiveRow
+from service.rollups.snapshot import (
+    CheckInRow,
+    CheckInValue,
+    CommitmentRow,
+    KeyResultRow,
+    ObjectiveRow,
+)
 
 COUNTING = "('active', 'closed')"
 UUIDS = ARRAY(UUID(as_uuid=True))
@@ -142,6 +148,15 @@ _SEED_IDS = text(
         seed="o.id = ANY(:ids)", thresholds=_THRESHOLDS, organization=_ORGANIZATION
     )
 ).bindparams(bindparam("ids", type_=UUIDS))
+# One objective (its own roll-up, the common case) by `= :id`. With an array PostgreSQL
+# plans every execution anew: the generic plan assumes ten seeds, expects a big subtree
+# and hashes every alignment of the organization (4.3 ms against 1.4 ms at 10,712
+# alignments), so it is never chosen and each roll-up paid 0.5-0.7 ms of planning; with one
+# id the generic plan is the custom one, reused from the sixth execution on (the
+# benchmark's company objective: 0.9 ms against 1.2-1.4 ms per execution).
+_SEED_ID = text(
+    _SUBTREE_NARROW.format(seed="o.id = :id", thresholds=_THRESHOLDS, organization=_ORGANIZATION)
+)
 
 
 async def objective_subtree(
@@ -165,7 +180,10 @@ async def objectives_with_thresholds(
 ) -> tuple[list[LoadedObjective], Thresholds | None]:
     """`objective_subtree` seeded by the objectives' ids, and the organization's thresholds
     read by the same statement (None when no objective is found)."""
-    result = await session.execute(_SEED_IDS, {"org": org_id, "ids": list(objective_ids)})
+    if len(objective_ids) == 1:
+        result = await session.execute(_SEED_ID, {"org": org_id, "id": objective_ids[0]})
+    else:
+        result = await session.execute(_SEED_IDS, {"org": org_id, "ids": list(objective_ids)})
     rows = _driver_rows(result)
     return [_loaded_objective(r) for r in rows], _thresholds_in(rows[0], 10) if rows else None
 
@@ -331,61 +349,10 @@ JOIN check_ins ci ON {_ELIGIBLE}
 """)
 
 
-# A subtree's active key results with their check-ins observed by :t, in one statement
-# (saving the round trip and the id arrays of a separate `check_ins` statement): for one
-# instant only the latest check-in carrying each one's value (`_LATEST_VALUE`: one index
-# probe per key result), for a history all of them.
-_WITH_CHECK_INS = f"""
-SELECT {", ".join(f"kr.{column.strip()}" for column in _KR_COLUMNS.split(","))},
-       v.id, v.observed_at, v.recorded_at, v.value, v.done, v.confidence
-FROM unnest(:ids) AS o(objective_id)
-JOIN key_results kr USING (objective_id)
-CROSS JOIN LATERAL (
-    SELECT kr.id, CASE kr.measure WHEN 'manual' THEN 'value' WHEN 'milestone' THEN 'done'
-                  ELSE 'none' END
-) AS k(id, kind)
-{{check_ins}}
-WHERE kr.org_id = :org AND kr.state = 'active'
-"""
-_KEY_RESULTS_WITH_LATEST_CHECK_INS = text(
-    _WITH_CHECK_INS.format(check_ins=_LATEST_VALUE)
-).bindparams(bindparam("ids", type_=UUIDS))
-_KEY_RESULTS_WITH_CHECK_INS = text(
-    _WITH_CHECK_INS.format(
-        check_ins=f"""
-LEFT JOIN LATERAL (SELECT {_CHECK_IN_COLUMNS} FROM check_ins ci WHERE {_ELIGIBLE}) v ON true
-"""
-    )
-).bindparams(bindparam("ids", type_=UUIDS))
-# Below this many objectives (about `WIDE_CHECK_IN_SCOPE` key results at four each), a
-# roll-up reads key results and check-ins in that one statement.
+# From this many objectives (about `WIDE_CHECK_IN_SCOPE` key results at four each), a
+# roll-up reads its key results, their check-ins, metric windows and commitments in separate
+# statements that hash-join what they need (below it, `subtree_scope`: one statement).
 WIDE_OBJECTIVE_SCOPE = 1250
-
-
-async def active_key_results_with_check_ins(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    objective_ids: Sequence[uuid.UUID],
-    until: datetime,
-    *,
-    latest_only: bool,
-) -> tuple[list[KeyResultRow], list[CheckInRow]]:
-    """`active_key_results` and, in one statement, the check-ins of those key results that
-    `check_ins(..., latest_only=latest_only, confidence=False)` returns (with
-    `latest_only=False` also those `GoalSnapshot.add_check_ins` leaves out)."""
-    statement = _KEY_RESULTS_WITH_LATEST_CHECK_INS if latest_only else _KEY_RESULTS_WITH_CHECK_INS
-    result = await session.execute(
-        statement, {"org": org_id, "ids": list(objective_ids), "t": until}
-    )
-    key_results: dict[uuid.UUID, KeyResultRow] = {}
-    found: list[CheckInRow] = []
-    for r in _driver_rows(result):
-        if r[0] not in key_results:
-            key_results[r[0]] = _key_result(r)
-        if r[10] is not None:
-            found.append(CheckInRow(r[10], r[0], r[11], r[12], r[13], r[14], r[15]))
-    found.sort(key=lambda c: (c.observed_at, c.recorded_at, c.id))
-    return list(key_results.values()), found
 
 
 async def check_ins(
@@ -432,37 +399,24 @@ async def check_ins(
     return sorted(rows.values(), key=lambda c: (c.observed_at, c.recorded_at, c.id))
 
 
-# Only the aggregate each window's metric needs: one UNION ALL branch per aggregation, each
-# running its index range scan for the windows of that aggregation alone (computing all five
-# aggregates for every window cost 2-3x as much on a cycle's ~10,000 windows).
+# Each aggregation's value over the points of window `w` (columns w.metric_id, w.a, w.b), as
+# a scalar subquery: a statement runs only the one its metric's aggregation names.
 _WINDOW_RANGE = """p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
           {dimension_filter}"""
-_WINDOW_VALUES = (
-    """
-WITH w AS MATERIALIZED (
-    SELECT w.i, w.metric_id, (:starts)[w.span] AS a, (:ends)[w.span] AS b, m.aggregation
-    FROM unnest(:metric_ids, :spans) WITH ORDINALITY AS w(metric_id, span, i)
-    JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
-)
-"""
-    + "UNION ALL".join(
-        f"""
-SELECT w.i, (SELECT {aggregate} FROM points p WHERE {_WINDOW_RANGE}) AS value
-FROM w WHERE w.aggregation = '{name}'
-"""
-        for name, aggregate in (
-            ("sum", "sum(p.value)"),
-            ("avg", "avg(p.value)"),
-            ("min", "min(p.value)"),
-            ("max", "max(p.value)"),
-            ("count", "count(*)::float8"),
-        )
+_WINDOW_AGGREGATES = {
+    name: f"(SELECT {aggregate} FROM points p WHERE {_WINDOW_RANGE})"
+    for name, aggregate in (
+        ("sum", "sum(p.value)"),
+        ("avg", "avg(p.value)"),
+        ("min", "min(p.value)"),
+        ("max", "max(p.value)"),
+        ("count", "count(*)::float8"),
     )
-    # `last`: the latest point of each dimension set, summed. The latest instant per set by
-    # a hash aggregate, then that point by primary key: sorting the window's points by
-    # (dimensions, ts) for DISTINCT ON cost 2.3x as much (jsonb comparisons).
-    + f"""UNION ALL
-SELECT w.i, (
+}
+# `last`: the latest point of each dimension set, summed. The latest instant per set by a hash
+# aggregate, then that point by primary key: sorting the window's points by (dimensions, ts)
+# for DISTINCT ON cost 2.3x as much (jsonb comparisons).
+_WINDOW_AGGREGATES["last"] = f"""(
     SELECT sum(q.value) FROM (
         SELECT p.dimensions, max(p.ts) AS ts
         FROM points p WHERE {_WINDOW_RANGE}
@@ -470,9 +424,23 @@ SELECT w.i, (
     ) latest
     JOIN points q ON q.org_id = :org AND q.metric_id = w.metric_id AND q.ts = latest.ts
         AND q.dimensions = latest.dimensions
-) AS value
-FROM w WHERE w.aggregation = 'last'
+)"""
+
+# Only the aggregate each window's metric needs: one UNION ALL branch per aggregation, each
+# running its index range scan for the windows of that aggregation alone (computing all five
+# aggregates for every window cost 2-3x as much on a cycle's ~10,000 windows).
+_WINDOW_VALUES = """
+WITH w AS MATERIALIZED (
+    SELECT w.i, w.metric_id, (:starts)[w.span] AS a, (:ends)[w.span] AS b, m.aggregation
+    FROM unnest(:metric_ids, :spans) WITH ORDINALITY AS w(metric_id, span, i)
+    JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
+)
+""" + "UNION ALL".join(
+    f"""
+SELECT w.i, {aggregate} AS value
+FROM w WHERE w.aggregation = '{name}'
 """
+    for name, aggregate in _WINDOW_AGGREGATES.items()
 )
 
 
@@ -559,6 +527,268 @@ async def commitments_of_key_results(
         _COMMITMENTS_WIDE if wide else _COMMITMENTS, {"org": org_id, "ids": list(key_result_ids)}
     )
     return [(r[0], CommitmentRow(r[1], r[2], r[3], r[4], r[5])) for r in _driver_rows(result)]
+
+
+# A subtree in one statement -------------------------------------------------------------------
+
+# A window's aggregate by its metric's aggregation: PostgreSQL runs only the subquery of the
+# branch taken.
+_AGGREGATE_OF_WINDOW = " ".join(
+    f"WHEN '{name}' THEN {aggregate.format(dimension_filter='')}"
+    for name, aggregate in _WINDOW_AGGREGATES.items()
+)
+
+# The rows of `_SUBTREE_SCOPE_AT` and `_UNTIL`: up to four kinds sharing sixteen columns by
+# type (the driver pays for every cell, null or not, and more for every row: one column per
+# field of every kind, 24, cost ~0.2 ms more per roll-up of the benchmark's company
+# objective; carrying the latest check-in on its key result's row instead of its own, as
+# for one instant, saves 0.24 M instructions). A key result is numbered (`k.number`), and
+# the other kinds name it, and their objective, by number rather than by id: each UUID the
+# driver decodes is a new object that computes its hash again on first use (~2,000
+# instructions; numbering saved 1.0 M of the 14.9 M instructions of that roll-up's engine
+# call). By kind, what each column holds:
+#
+#   column  type          0 key result   1 check-in     2 metric window   3 commitment
+#   1       int           number         key result     a key result *    key result
+#   2       int           objective **   .              window number     .
+#   3       uuid          id             id             .                 id
+#   4       uuid          metric_id      .              .                 .
+#   5       text          title          .              .                 state
+#   6, 7    text          measure, direction
+#   8       float8        start_value    value          value             .
+#   9, 10   float8        target_value, weight
+#   11      timestamptz   observed_at*** observed_at    .                 done_at
+#   12      timestamptz   .              recorded_at    .                 dropped_at
+#   13      bool          done ***       done           .                 .
+#   14      date          .              .              .                 due_on
+#   15      float8        value ***      .              .                 .
+#
+#   * on the window's metric   ** 1-based into `:ids`
+#   *** for one instant (`_SUBTREE_SCOPE_AT`): its latest check-in carrying its value, whose
+#       id and recorded_at (which only order check-ins) are not read
+_SCOPE_TYPES = (
+    *("int", "int", "int", "uuid", "uuid", "text", "text", "text", "float8", "float8"),
+    *("float8", "timestamptz", "timestamptz", "bool", "date", "float8"),
+)
+
+
+def _scope_row(kind: int, columns: dict[int, str]) -> str:
+    """The select list of one kind of `_SUBTREE_SCOPE_*` row (`columns` by position)."""
+    values = {0: str(kind), **columns}
+    return ", ".join(values.get(i, f"NULL::{type_}") for i, type_ in enumerate(_SCOPE_TYPES))
+
+
+# A check-in carrying the value of a manual (value) or milestone (done) key result.
+_CARRIES_VALUE = """ci.org_id = :org AND ci.key_result_id = k.id AND ci.retracted_at IS NULL
+        AND ci.observed_at <= :t
+        AND CASE k.measure WHEN 'manual' THEN ci.value IS NOT NULL ELSE ci.done IS NOT NULL END"""
+
+_SCOPE_KEY_RESULTS = """
+WITH k AS MATERIALIZED (
+    SELECT row_number() OVER () AS number, o.number AS objective_number, kr.id, kr.title,
+           kr.measure, kr.direction, kr.start_value, kr.target_value, kr.weight, kr.metric_id,
+           o.window_group
+    FROM unnest(:ids, :groups) WITH ORDINALITY AS o(objective_id, window_group, number)
+    JOIN key_results kr USING (objective_id)
+    WHERE kr.org_id = :org AND kr.state = 'active'
+)
+"""
+_KEY_RESULT_COLUMNS = {
+    1: "k.number",
+    2: "k.objective_number",
+    3: "k.id",
+    4: "k.metric_id",
+    5: "k.title",
+    6: "k.measure",
+    7: "k.direction",
+    8: "k.start_value",
+    9: "k.target_value",
+    10: "k.weight",
+}
+# Key results, each with its latest check-in carrying its value (LATERAL ... LIMIT 1: one
+# probe of the (key_result_id, observed_at, recorded_at) index per key result, none for a
+# metric key result).
+_KEY_RESULTS_WITH_LATEST = f"""
+SELECT {_scope_row(0, {**_KEY_RESULT_COLUMNS, 11: "ci.observed_at", 13: "ci.done", 15: "ci.value"})}
+FROM k LEFT JOIN LATERAL (
+    SELECT ci.observed_at, ci.value, ci.done
+    FROM check_ins ci
+    WHERE k.measure IN ('manual', 'milestone') AND {_CARRIES_VALUE}
+    ORDER BY ci.observed_at DESC, ci.recorded_at DESC, ci.id DESC LIMIT 1
+) ci ON true
+"""
+_KEY_RESULTS = f"SELECT {_scope_row(0, _KEY_RESULT_COLUMNS)} FROM k"
+# Every check-in carrying a key result's value observed by :t.
+_CHECK_INS = f"""
+SELECT {
+    _scope_row(
+        1,
+        {
+            1: "k.number",
+            3: "ci.id",
+            8: "ci.value",
+            11: "ci.observed_at",
+            12: "ci.recorded_at",
+            13: "ci.done",
+        },
+    )
+}
+FROM k JOIN check_ins ci ON {_CARRIES_VALUE}
+WHERE k.measure IN ('manual', 'milestone')
+"""
+# Each distinct (metric, window) of the metric key results: objectives come with their
+# window group (`:groups`), the windows of a group are the pairs (`:pair_groups`,
+# `:pair_windows`), 1-based into `:starts` and `:ends`, so that the objectives of a cycle
+# share their windows.
+_WINDOWS = f"""
+SELECT {
+    _scope_row(
+        2,
+        {1: "w.number", 2: "w.window_number", 8: f"CASE m.aggregation {_AGGREGATE_OF_WINDOW} END"},
+    )
+}
+FROM (
+    SELECT min(k.number) AS number, k.metric_id, g.window_number,
+           (:starts)[g.window_number] AS a, (:ends)[g.window_number] AS b
+    FROM k JOIN unnest(:pair_groups, :pair_windows) AS g(window_group, window_number)
+        USING (window_group)
+    WHERE k.measure = 'metric'
+    GROUP BY k.metric_id, g.window_number
+) w
+JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
+"""
+# One lookup per key result (`OFFSET 0` keeps the lateral so), as `_COMMITMENTS`.
+_SCOPE_COMMITMENTS = f"""
+SELECT {
+    _scope_row(
+        3,
+        {
+            1: "k.number",
+            3: "c.id",
+            5: "c.state",
+            11: "c.done_at",
+            12: "c.dropped_at",
+            14: "c.due_on",
+        },
+    )
+}
+FROM k CROSS JOIN LATERAL (
+    SELECT c.id, c.state, c.due_on, c.done_at, c.dropped_at
+    FROM commitment_key_results ckr
+    JOIN commitments c ON c.org_id = :org AND c.id = ckr.commitment_id
+    WHERE ckr.key_result_id = k.id AND ckr.org_id = :org
+    OFFSET 0
+) c
+"""
+
+
+def _subtree_scope_statement(*parts: str) -> TextClause:
+    return text(_SCOPE_KEY_RESULTS + "\nUNION ALL\n".join(parts)).bindparams(
+        bindparam("ids", type_=UUIDS),
+        bindparam("groups", type_=ARRAY(INTEGER)),
+        bindparam("pair_groups", type_=ARRAY(INTEGER)),
+        bindparam("pair_windows", type_=ARRAY(INTEGER)),
+        bindparam("starts", type_=INSTANTS),
+        bindparam("ends", type_=INSTANTS),
+    )
+
+
+# Everything a roll-up reads below its objectives, in one statement rather than three (key
+# results with their check-ins, metric windows, commitments): the same index probes without
+# two more round trips and their statement overhead (the benchmark's company objective, 54
+# objectives and 230 key results: 0.5-0.8 ms less in PostgreSQL; with `_SCOPE_TYPES`'
+# numbering and `CheckInValue`, the engine's call takes 13.5 M instructions of service CPU
+# against 17.4 M). For one instant each key result's latest check-in carrying its value,
+# on its row; for a history every check-in observed by :t.
+_SUBTREE_SCOPE_AT = _subtree_scope_statement(_KEY_RESULTS_WITH_LATEST, _WINDOWS, _SCOPE_COMMITMENTS)
+_SUBTREE_SCOPE_UNTIL = _subtree_scope_statement(
+    _KEY_RESULTS, _CHECK_INS, _WINDOWS, _SCOPE_COMMITMENTS
+)
+
+
+@dataclass(slots=True)
+class SubtreeScope:
+    """What `subtree_scope` read, as `active_key_results`, `check_ins(..., confidence=False)`,
+    `window_values` and `commitments_of_key_results` return it; check-ins without their
+    confidence, for one instant as `CheckInValue`s (one per key result), else ordered by
+    (observed_at, recorded_at, id)."""
+
+    key_results: list[KeyResultRow]
+    check_ins: list[CheckInRow] | list[CheckInValue]
+    metric_values: dict[tuple[uuid.UUID, datetime, datetime], float | None]
+    commitments: list[tuple[uuid.UUID, CommitmentRow]]
+
+
+async def subtree_scope(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    cycle_of: dict[uuid.UUID, uuid.UUID],
+    windows: Mapping[uuid.UUID, Sequence[tuple[datetime, datetime]]],
+    until: datetime,
+    *,
+    latest_only: bool,
+) -> SubtreeScope:
+    """In one statement: the active key results of the objectives (`cycle_of`: objective →
+    its cycle), the check-ins carrying their values observed by `until` (with `latest_only`
+    only the latest of each), the aggregate of each metric key result's metric over every
+    metric window [a, b) of its objective's cycle (`windows`: cycle → windows), and their
+    commitments."""
+    # Objectives by their cycle's number (a window group), each window once.
+    groups: dict[uuid.UUID, int] = {}
+    numbers: dict[tuple[datetime, datetime], int] = {}
+    pairs: list[tuple[int, int]] = []
+    for cycle_id in cycle_of.values():
+        if cycle_id not in groups:
+            group = groups[cycle_id] = len(groups) + 1
+            pairs += [(group, numbers.setdefault(w, len(numbers) + 1)) for w in windows[cycle_id]]
+    result = await session.execute(
+        _SUBTREE_SCOPE_AT if latest_only else _SUBTREE_SCOPE_UNTIL,
+        {
+            "org": org_id,
+            "ids": list(cycle_of),
+            "groups": [groups[cycle_id] for cycle_id in cycle_of.values()],
+            "pair_groups": [group for group, _ in pairs],
+            "pair_windows": [number for _, number in pairs],
+            "starts": [w[0] for w in numbers],
+            "ends": [w[1] for w in numbers],
+            "t": until,
+        },
+    )
+    objective_ids = list(cycle_of)
+    by_number = list(numbers)
+    # Key results by number first: the other kinds of rows name theirs by number.
+    numbered: dict[int, KeyResultRow] = {}
+    others = []
+    latest: list[CheckInValue] = []
+    for r in _driver_rows(result):  # columns by kind: see `_SCOPE_TYPES`
+        if r[0] == 0:  # active, as selected
+            kr_id = r[3]
+            numbered[r[1]] = KeyResultRow(
+                kr_id, objective_ids[r[2] - 1], r[5], r[6], r[7], r[8], r[9], r[10], "active", r[4]
+            )
+            if r[11] is not None:  # its latest check-in, for one instant
+                latest.append(CheckInValue(kr_id, r[11], r[15], r[13]))
+        else:
+            others.append(r)
+    ordered: list[CheckInRow] = []
+    metric_values: dict[tuple[uuid.UUID, datetime, datetime], float | None] = {}
+    commitments: list[tuple[uuid.UUID, CommitmentRow]] = []
+    for r in others:
+        kind = r[0]
+        if kind == 1:  # confidence left out: no roll-up of objectives reads it
+            ordered.append(CheckInRow(r[3], numbered[r[1]].id, r[11], r[12], r[8], r[13], None))
+        elif kind == 2:
+            metric_id = numbered[r[1]].metric_id
+            assert metric_id is not None
+            a, b = by_number[r[2] - 1]
+            metric_values[(metric_id, a, b)] = None if r[8] is None else float(r[8])
+        else:
+            commitments.append((numbered[r[1]].id, CommitmentRow(r[3], r[5], r[14], r[11], r[12])))
+    key_results = list(numbered.values())
+    if latest_only:  # one per key result: any order will do
+        return SubtreeScope(key_results, latest, metric_values, commitments)
+    ordered.sort(key=lambda c: (c.observed_at, c.recorded_at, c.id))
+    return SubtreeScope(key_results, ordered, metric_values, commitments)
 
 
 # Metrics ----------------------------------------------------------------------------------

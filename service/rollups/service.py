@@ -18,7 +18,7 @@ from service.rollups.formulas import COUNTING_OBJECTIVE_STATES, Thresholds
 from service.rollups.gc_pause import collector_paused
 from service.rollups.repository import LoadedObjective
 from service.rollups.snapshot import (
-    CheckInRow,
+    CommitmentRow,
     GoalEvaluator,
     GoalSnapshot,
     KeyResultRow,
@@ -127,7 +127,8 @@ async def _snapshot(
     commitments: bool = True,
 ) -> GoalSnapshot:
     """Everything the instants need about the loaded objectives (children and active key
-    results), or only about `key_results` when given. A fixed number of statements.
+    results), or only about `key_results` when given. A fixed number of statements: one
+    (`repository.subtree_scope`) below `WIDE_OBJECTIVE_SCOPE` objectives.
     `commitments=False` leaves commitments out (no delivery asked)."""
     objectives = {o.row.id: o.row for o in loaded}
     cycles: dict[uuid.UUID, tuple[datetime, datetime]] = {}
@@ -135,16 +136,28 @@ async def _snapshot(
         if o.row.cycle_id not in cycles:
             cycles[o.row.cycle_id] = formulas.cycle_window(o.starts_on, o.ends_on)
     children: dict[uuid.UUID, list[tuple[uuid.UUID, float]]] = {}
-    check_ins: list[CheckInRow] | None = None  # read with the key results
+    # Each cycle's non-empty metric windows at the instants, computed once per cycle and
+    # looked up once per objective rather than per key result.
+    spans = {
+        cycle_id: [w for w in (metric_window(cycle, t) for t in instants) if w[1] > w[0]]
+        for cycle_id, cycle in cycles.items()
+    }
+    scope: repository.SubtreeScope | None = None  # everything, in one statement
     if key_results is None:
         for o in loaded:
             for parent, weight in zip(o.parents, o.weights, strict=True):
                 if parent in objectives:
                     children.setdefault(parent, []).append((o.row.id, weight))
-        if len(objectives) < repository.WIDE_OBJECTIVE_SCOPE:
-            key_results, check_ins = await repository.active_key_results_with_check_ins(
-                session, org_id, list(objectives), max(instants), latest_only=len(instants) == 1
+        if len(objectives) < repository.WIDE_OBJECTIVE_SCOPE and commitments and not confidence:
+            scope = await repository.subtree_scope(
+                session,
+                org_id,
+                {o: row.cycle_id for o, row in objectives.items()},
+                spans,
+                max(instants),
+                latest_only=len(instants) == 1,
             )
+            key_results = scope.key_results
         else:
             key_results = await repository.active_key_results(session, org_id, list(objectives))
     # Items in id order: a stable breakdown, and sums in one reproducible order.
@@ -168,26 +181,24 @@ async def _snapshot(
         commitments={},
         commitments_by_key_result={},
     )
+    if scope is not None:
+        snapshot.add_check_ins(scope.check_ins, confidence=False)
+        snapshot.metric_values = scope.metric_values
+        _add_commitments(snapshot, scope.commitments)
+        return snapshot
     kr_ids = list(snapshot.key_results)
     if not kr_ids:
         return snapshot
-    if check_ins is None:
-        wanted = {"manual": "value", "milestone": "done"}
-        check_ins = await repository.check_ins(
-            session,
-            org_id,
-            [(kr.id, wanted.get(kr.measure, "none")) for kr in key_results],
-            max(instants),
-            latest_only=len(instants) == 1,
-            confidence=confidence,
-        )
+    wanted = {"manual": "value", "milestone": "done"}
+    check_ins = await repository.check_ins(
+        session,
+        org_id,
+        [(kr.id, wanted.get(kr.measure, "none")) for kr in key_results],
+        max(instants),
+        latest_only=len(instants) == 1,
+        confidence=confidence,
+    )
     snapshot.add_check_ins(check_ins, confidence=confidence)
-    # Each cycle's non-empty metric windows at the instants, computed once per cycle and
-    # looked up once per objective rather than per key result.
-    spans = {
-        cycle_id: [w for w in (metric_window(cycle, t) for t in instants) if w[1] > w[0]]
-        for cycle_id, cycle in cycles.items()
-    }
     spans_of = {o: spans[row.cycle_id] for o, row in objectives.items()}
     windows: list[MetricWindowKey] = [
         (kr.metric_id, start, end)
@@ -199,10 +210,16 @@ async def _snapshot(
         snapshot.metric_values = await repository.window_values(session, org_id, windows)
     if not commitments:
         return snapshot
-    for kr_id, commitment in await repository.commitments_of_key_results(session, org_id, kr_ids):
+    _add_commitments(snapshot, await repository.commitments_of_key_results(session, org_id, kr_ids))
+    return snapshot
+
+
+def _add_commitments(
+    snapshot: GoalSnapshot, rows: Sequence[tuple[uuid.UUID, CommitmentRow]]
+) -> None:
+    for kr_id, commitment in rows:
         snapshot.commitments.setdefault(commitment.id, commitment)
         snapshot.commitments_by_key_result.setdefault(kr_id, []).append(commitment.id)
-    return snapshot
 
 
 P = ParamSpec("P")

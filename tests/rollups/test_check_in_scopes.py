@@ -1,9 +1,9 @@
 """The latest check-ins of a large scope (one hash join) are those of a small scope (one
 index probe per key result): same rows whatever the size that picks the statement. Likewise
-a roll-up's key results with their check-ins (one statement for a subtree, two for a large
-scope) and its commitments (index probes or one hash join)."""
+a roll-up's key results, check-ins, metric windows and commitments (one statement for a
+subtree, `subtree_scope`; separate statements that hash-join for a large scope)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,19 +79,29 @@ async def test_wide_and_narrow_latest_check_ins_agree(
 async def test_small_and_large_scope_statements_give_the_same_rollups(
     session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given an objective with a child, manual, milestone and metric key results, check-ins
-    # (one retracted, one after t), points and commitments
+    # given an objective with a child in its cycle and one in the next cycle, manual,
+    # milestone and metric key results (two on one metric, in both cycles: windows of two
+    # lengths), check-ins (one retracted, one after t), points, and commitments (one
+    # supporting key results of both children)
     org = await factories.create_org(session)
     cycle = await factories.create_cycle(session, org)
+    later = await factories.create_cycle(
+        session, org, starts_on=date(2027, 2, 1), ends_on=date(2027, 4, 30)
+    )
     owner = await factories.create_person(session, org)
     parent = await factories.create_objective(session, org, cycle, rollup_mode="both")
     child = await factories.create_objective(session, org, cycle)
+    next_child = await factories.create_objective(session, org, later)
     await factories.create_alignment(session, child, parent, weight=2.0)
+    await factories.create_alignment(session, next_child, parent)
     metric = await factories.create_metric(session, org, aggregation="last")
     manual = await factories.create_key_result(session, parent)
     milestone = await factories.create_key_result(session, child, measure="milestone")
     on_metric = await factories.create_key_result(
         session, child, measure="metric", metric_id=metric.id
+    )
+    on_metric_later = await factories.create_key_result(
+        session, next_child, measure="metric", metric_id=metric.id, target_value=20.0
     )
     day = START + timedelta(days=3)
     await factories.create_check_in(session, manual, day, value=30.0)
@@ -101,13 +111,16 @@ async def test_small_and_large_scope_statements_give_the_same_rollups(
     await factories.create_check_in(session, milestone, day + timedelta(days=2), done=True)
     await factories.create_point(session, metric, day, 40.0, {"region": "eu"})
     await factories.create_point(session, metric, day, 5.0, {"region": "us"})
+    await factories.create_point(session, metric, START + timedelta(days=35), 8.0)
     await factories.create_commitment(session, owner, [manual, on_metric])
     await factories.create_commitment(
         session, owner, [milestone], state="done", done_at=day, due_on=day.date()
     )
+    await factories.create_commitment(session, owner, [on_metric, on_metric_later])
     await session.flush()
 
-    # when rolled up with the statements of a small scope and of a large one
+    # when rolled up with the statement of a subtree, and with the statements of a large
+    # scope
     async def rollups() -> tuple[ObjectiveRollup, list[HistoryPoint[ObjectiveRollup]]]:
         return (
             await objective_rollup(session, org.id, parent.id, as_of=T),
@@ -124,5 +137,11 @@ async def test_small_and_large_scope_statements_give_the_same_rollups(
     # then the answers are the same, and read every source
     assert large == small
     rollup = small[0]
-    assert rollup.delivery.committed == 2 and rollup.delivery.delivered == 1
-    assert [item.progress for item in rollup.breakdown] == pytest.approx([0.3, (1 + 0.45) / 2])
+    assert rollup.delivery.committed == 3 and rollup.delivery.delivered == 1
+    children = sorted([child.id, next_child.id], key=lambda id: id.int)
+    assert [item.id for item in rollup.breakdown] == [manual.id, *children]
+    progress = {item.id: item.progress for item in rollup.breakdown}
+    # `last`: each series' latest point, summed: over [Jan 1, Feb 15) 40 + 5 + 8 of 100,
+    # over [Feb 1, Feb 15) the point of Feb 5 alone, 8 of 20
+    expected = {manual.id: 0.3, child.id: (1 + 0.53) / 2, next_child.id: 0.4}
+    assert progress == pytest.approx(expected)
