@@ -8,6 +8,7 @@ session into an external transaction" recipe).
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -89,29 +90,49 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 class StatementCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.parameters: list[Any] = []  # each statement's, in the same order
 
     @property
     def count(self) -> int:
         return len(self.statements)
 
+    def executed(self, containing: str) -> list[tuple[str, Any]]:
+        """(statement, parameters) of the recorded statements whose text holds `containing`."""
+        return [
+            (statement, parameters)
+            for statement, parameters in zip(self.statements, self.parameters, strict=True)
+            if containing in statement
+        ]
+
     def reset(self) -> None:
         self.statements.clear()
+        self.parameters.clear()
+
+
+async def explain(connection: AsyncConnection, statement: str, parameters: Any) -> str:
+    """The plan PostgreSQL would run `statement` with (EXPLAIN, nothing executed)."""
+    plan = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+    return "\n".join(plan.scalars().all())
 
 
 @pytest.fixture
 def statements(connection: AsyncConnection) -> Iterator[StatementCounter]:
-    """Records every SQL statement run on the test's connection (savepoints excluded)."""
+    """Records every SQL statement run on the test's connection, with its parameters
+    (savepoints excluded)."""
     counter = StatementCounter()
     sync_conn = connection.sync_connection
     assert sync_conn is not None
 
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+    def record(
+        _conn: object, _cursor: object, statement: str, parameters: Any, *_args: object
+    ) -> None:
         if (
             not statement.lstrip()
             .upper()
             .startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))
         ):
             counter.statements.append(statement)
+            counter.parameters.append(parameters)
 
     event.listen(sync_conn, "before_cursor_execute", record)
     yield counter

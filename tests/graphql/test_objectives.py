@@ -3,11 +3,11 @@
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from schema.relay import to_global_id
 from tests import factories
+from tests.conftest import StatementCounter, explain
 from tests.graphql import steps
 from tests.graphql.conftest import Gql, post
 
@@ -171,7 +171,10 @@ query Page($cycle: ID!, $after: String) {
 
 
 async def test_a_cycles_top_level_page_is_read_in_creation_order_and_stops_early(
-    session: AsyncSession, client: httpx.AsyncClient, connection: AsyncConnection
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    connection: AsyncConnection,
+    statements: StatementCounter,
 ) -> None:
     # given a cycle whose 5 top-level objectives each have 3 children (and another cycle)
     org = await factories.create_org(session)
@@ -193,29 +196,17 @@ async def test_a_cycles_top_level_page_is_read_in_creation_order_and_stops_early
         to_global_id("Objective", o.id) for o in sorted(roots, key=lambda o: (o.created_at, o.id))
     ]
     pages: list[dict[str, Any]] = []
-    captured: list[tuple[str, Any]] = []
 
-    def capture(
-        _conn: object, _cursor: object, statement: str, parameters: Any, *_: object
-    ) -> None:
-        if "FROM objectives" in statement and "LIMIT" in statement:
-            captured.append((statement, parameters))
-
-    sync_conn = connection.sync_connection
-    assert sync_conn is not None
-    event.listen(sync_conn, "before_cursor_execute", capture)
-    try:
-        # when its top-level objectives are paged two at a time
-        after = None
-        while True:
-            variables = {"cycle": to_global_id("Cycle", cycle.id), "after": after}
-            page = (await gql(TOP_LEVEL_PAGE, variables))["data"]["objectives"]
-            pages.append(page)
-            if not page["pageInfo"]["hasNextPage"]:
-                break
-            after = page["pageInfo"]["endCursor"]
-    finally:
-        event.remove(sync_conn, "before_cursor_execute", capture)
+    # when its top-level objectives are paged two at a time
+    statements.reset()
+    after = None
+    while True:
+        variables = {"cycle": to_global_id("Cycle", cycle.id), "after": after}
+        page = (await gql(TOP_LEVEL_PAGE, variables))["data"]["objectives"]
+        pages.append(page)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
 
     # then the pages hold the roots in creation order, each with the total count
     assert [node["id"] for page in pages for node in page["nodes"]] == expected
@@ -223,10 +214,13 @@ async def test_a_cycles_top_level_page_is_read_in_creation_order_and_stops_early
     # and a page can be read in that order from an index, stopping once it has its rows:
     # even with sorting and hashing priced out, the plan has neither (it had to hash every
     # alignment of the organization and sort the cycle before the index existed)
-    statement, parameters = captured[0]
+    statement, parameters = next(
+        (statement, parameters)
+        for statement, parameters in statements.executed("FROM objectives")
+        if "LIMIT" in statement
+    )
     await connection.exec_driver_sql("SET LOCAL enable_sort = off")
     await connection.exec_driver_sql("SET LOCAL enable_hashjoin = off")
-    plan = (await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)).scalars().all()
-    text = "\n".join(plan)
+    text = await explain(connection, statement, parameters)
     assert "ix_objectives_org_id_cycle_id_created_at_id" in text, text
     assert "Sort" not in text and "Hash" not in text, text

@@ -3,11 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Point
-from tests.conftest import StatementCounter
+from tests.conftest import StatementCounter, explain
 from tests.factories import create_api_key, create_metric, create_org
 
 
@@ -96,7 +96,7 @@ async def test_only_a_refused_batch_looks_its_metrics_up(
 
 
 async def test_a_few_metric_keys_are_probed_by_index_and_many_are_joined(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, statements: StatementCounter
 ) -> None:
     # given an organization with more metrics than a batch probes one by one
     org = await create_org(session)
@@ -104,30 +104,18 @@ async def test_a_few_metric_keys_are_probed_by_index_and_many_are_joined(
     key = await create_api_key(session, org, scopes=("ingest",))
     headers = {"Authorization": f"Bearer {key}"}
     start = datetime(2026, 6, 1, tzinfo=UTC)
-    captured: list[tuple[str, object]] = []
 
-    def capture(
-        _conn: object, _cursor: object, statement: str, parameters: object, *_: object
-    ) -> None:
-        if "INSERT INTO points" in statement:
-            captured.append((statement, parameters))
-
-    connection = await session.connection()
-    sync_conn = connection.sync_connection
-    assert sync_conn is not None
-    event.listen(sync_conn, "before_cursor_execute", capture)
-    try:
-        # when a one-metric batch, a batch over all 70 metrics and one with an unknown
-        # metric among 70 are pushed
-        one = await client.post("/v1/points", json=batch(keys[:1], 3, start), headers=headers)
-        many = await client.post("/v1/points", json=batch(keys, 140, start), headers=headers)
-        unknown = await client.post(
-            "/v1/points",
-            json=batch([*keys[:69], "nope"], 70, start + timedelta(days=1)),
-            headers=headers,
-        )
-    finally:
-        event.remove(sync_conn, "before_cursor_execute", capture)
+    # when a one-metric batch, a batch over all 70 metrics and one with an unknown metric
+    # among 70 are pushed
+    statements.reset()
+    one = await client.post("/v1/points", json=batch(keys[:1], 3, start), headers=headers)
+    many = await client.post("/v1/points", json=batch(keys, 140, start), headers=headers)
+    unknown = await client.post(
+        "/v1/points",
+        json=batch([*keys[:69], "nope"], 70, start + timedelta(days=1)),
+        headers=headers,
+    )
+    upserts = statements.executed("INSERT INTO points")
 
     # then both sizes are stored (the first point of both is the same) and the unknown
     # metric is named
@@ -138,13 +126,11 @@ async def test_a_few_metric_keys_are_probed_by_index_and_many_are_joined(
     # and the one-metric batch looked its key up in the (org_id, key) index, where a large
     # batch reads the organization's metrics once (a table this small is read whole
     # anyway: sequential scans are priced out to see the shape)
+    connection = await session.connection()
     await connection.exec_driver_sql("ANALYZE metrics")
     await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     plans = [
-        "\n".join(
-            (await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)).scalars().all()
-        )
-        for statement, parameters in captured[:2]
+        await explain(connection, statement, parameters) for statement, parameters in upserts[:2]
     ]
     probe = f"Index Cond: ((org_id = '{org.id}'::uuid) AND ((key)::text = wanted.key))"
     assert probe in plans[0], plans[0]

@@ -7,11 +7,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.rollups import Interval, objective_history, objective_rollup, repository
 from tests import factories
+from tests.conftest import StatementCounter, explain
 from tests.rollups.test_statement_counts import build_org
 
 START = datetime(2027, 1, 1, tzinfo=UTC)
@@ -25,7 +26,9 @@ def literal(value: Any) -> str:
     return f"'{value}'::uuid"
 
 
-async def test_the_subtree_of_one_objective_is_planned_once(session: AsyncSession) -> None:
+async def test_the_subtree_of_one_objective_is_planned_once(
+    session: AsyncSession, statements: StatementCounter
+) -> None:
     # given an organization of 1,000 objectives with statistics, and the statement that reads
     # one objective's subtree
     ids = await build_org(session, 1000)
@@ -34,19 +37,9 @@ async def test_the_subtree_of_one_objective_is_planned_once(session: AsyncSessio
         {"org": ids["org"]},
     )
     connection = await session.connection()
-    sync_conn = connection.sync_connection
-    assert sync_conn is not None
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: object, _cursor: object, statement: str, parameters: Any, *_: Any) -> None:
-        captured.append((statement, parameters))
-
-    event.listen(sync_conn, "before_cursor_execute", capture)
-    try:
-        await repository.objectives_with_thresholds(session, ids["org"], [objective])
-    finally:
-        event.remove(sync_conn, "before_cursor_execute", capture)
-    [(statement, parameters)] = captured
+    statements.reset()
+    await repository.objectives_with_thresholds(session, ids["org"], [objective])
+    [(statement, parameters)] = statements.executed("")
 
     # when it runs more often than PostgreSQL plans a prepared statement with its parameters
     # (five times: custom plans), as a statement of its own (the connection's cached ones
@@ -70,7 +63,9 @@ async def test_the_subtree_of_one_objective_is_planned_once(session: AsyncSessio
     assert (generic, custom) == (3, 5)
 
 
-async def test_the_windows_of_a_subtree_read_the_points_key_alone(session: AsyncSession) -> None:
+async def test_the_windows_of_a_subtree_read_the_points_key_alone(
+    session: AsyncSession, statements: StatementCounter
+) -> None:
     # given an objective with a key result on a metric of each aggregation, with points
     org = await factories.create_org(session)
     cycle = await factories.create_cycle(session, org)
@@ -82,36 +77,25 @@ async def test_the_windows_of_a_subtree_read_the_points_key_alone(session: Async
             await factories.create_point(session, metric, START + timedelta(days=day), float(day))
     await session.flush()
     connection = await session.connection()
-    sync_conn = connection.sync_connection
-    assert sync_conn is not None
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: object, _cursor: object, statement: str, parameters: Any, *_: Any) -> None:
-        captured.append((statement, parameters))
 
     # when it is rolled up at one instant and over a history (one statement each below the
     # objectives)
-    event.listen(sync_conn, "before_cursor_execute", capture)
-    try:
-        rollup = await objective_rollup(session, org.id, objective.id, as_of=T)
-        await objective_history(
-            session, org.id, objective.id, start=START, end=T, interval=Interval.week
-        )
-    finally:
-        event.remove(sync_conn, "before_cursor_execute", capture)
+    statements.reset()
+    rollup = await objective_rollup(session, org.id, objective.id, as_of=T)
+    await objective_history(
+        session, org.id, objective.id, start=START, end=T, interval=Interval.week
+    )
 
     # then each window's aggregate read the points' primary key alone (migration 0007), with
     # sequential and bitmap scans priced out as the table is tiny
     assert rollup.progress is not None
-    scopes = [(s, p) for s, p in captured if "window_number" in s]
+    scopes = statements.executed("window_number")
     assert len(scopes) == 2
     await connection.exec_driver_sql("ANALYZE points")
     for setting in ("enable_seqscan", "enable_bitmapscan"):
         await connection.exec_driver_sql(f"SET LOCAL {setting} = off")
     for statement, parameters in scopes:
-        plan = "\n".join(
-            (await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)).scalars().all()
-        )
+        plan = await explain(connection, statement, parameters)
         assert plan.count("Index Only Scan using pk_points on points") == 7, plan
         assert "Index Scan using pk_points" not in plan, plan
         assert "Seq Scan on points" not in plan, plan
