@@ -492,18 +492,19 @@ async def window_values(
     return values
 
 
-# Per key result, its commitments by index (`OFFSET 0` keeps the lateral a per-row lookup):
+# Key result `k`'s commitments by index (`OFFSET 0` keeps the lateral a per-row lookup):
 # for a subtree's few hundred key results, 1.2 ms against 2.9 ms for hashing every
 # commitment of the organization (6,533 commitment links).
-_COMMITMENTS = text("""
-SELECT k.id, c.id, c.state, c.due_on, c.done_at, c.dropped_at
-FROM unnest(:ids) AS k(id) CROSS JOIN LATERAL (
+_COMMITMENTS_OF_K = """LATERAL (
     SELECT c.id, c.state, c.due_on, c.done_at, c.dropped_at
     FROM commitment_key_results ckr
     JOIN commitments c ON c.org_id = :org AND c.id = ckr.commitment_id
     WHERE ckr.key_result_id = k.id AND ckr.org_id = :org
     OFFSET 0
-) c
+) c"""
+_COMMITMENTS = text(f"""
+SELECT k.id, c.id, c.state, c.due_on, c.done_at, c.dropped_at
+FROM unnest(:ids) AS k(id) CROSS JOIN {_COMMITMENTS_OF_K}
 """).bindparams(bindparam("ids", type_=UUIDS))
 
 # The same rows for a large scope (a cycle), where one hash join is cheaper (11.6 ms against
@@ -657,7 +658,7 @@ FROM (
 ) w
 JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
 """
-# One lookup per key result (`OFFSET 0` keeps the lateral so), as `_COMMITMENTS`.
+# One lookup per key result, as `_COMMITMENTS`.
 _SCOPE_COMMITMENTS = f"""
 SELECT {
     _scope_row(
@@ -672,13 +673,7 @@ SELECT {
         },
     )
 }
-FROM k CROSS JOIN LATERAL (
-    SELECT c.id, c.state, c.due_on, c.done_at, c.dropped_at
-    FROM commitment_key_results ckr
-    JOIN commitments c ON c.org_id = :org AND c.id = ckr.commitment_id
-    WHERE ckr.key_result_id = k.id AND ckr.org_id = :org
-    OFFSET 0
-) c
+FROM k CROSS JOIN {_COMMITMENTS_OF_K}
 """
 
 
