@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Point
+from service.points import repository
 from tests.conftest import StatementCounter, explain
 from tests.factories import create_api_key, create_metric, create_org
 
@@ -135,3 +136,39 @@ async def test_a_few_metric_keys_are_probed_by_index_and_many_are_joined(
     probe = f"Index Cond: ((org_id = '{org.id}'::uuid) AND ((key)::text = wanted.key))"
     assert probe in plans[0], plans[0]
     assert probe not in plans[1], plans[1]
+
+
+async def test_postgresql_keeps_a_generic_plan_for_both_ways_of_finding_metric_keys(
+    session: AsyncSession,
+) -> None:
+    # given an organization of 2,000 metrics, with statistics (as autovacuum keeps them)
+    org = await create_org(session)
+    first = await create_metric(session, org, key="m0000")
+    connection = await session.connection()
+    await connection.exec_driver_sql(
+        "INSERT INTO metrics (id, org_id, key, name, direction, aggregation, kind)"
+        " SELECT gen_random_uuid(), org_id, 'm' || lpad(n::text, 4, '0'), name, direction,"
+        " aggregation, kind FROM metrics, generate_series(1, 1999) AS n"
+        f" WHERE id = '{first.id}'"
+    )
+    await connection.exec_driver_sql("ANALYZE metrics")
+    keys = [f"m{n:04d}" for n in range(70)]
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+
+    # when batches of one metric (its key probed) and of 70 (joined) are written 8 times each
+    for n in range(8):
+        for metrics in (keys[:1], keys):
+            rows = [(key, start + timedelta(minutes=n), "{}", float(n), "") for key in metrics]
+            assert await repository.upsert(session, org.id, rows) is not None
+
+    # then PostgreSQL settled on a generic plan for each statement after its first custom
+    # ones: with both ways in one statement behind a boolean parameter, the generic plan
+    # (both branches) was costed above the custom plans (one branch folded away) and the
+    # statement was planned anew on every execution
+    plans = await connection.exec_driver_sql(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+        " WHERE ltrim(statement, E' \\n') LIKE 'WITH found AS MATERIALIZED%INSERT INTO points%'"
+    )
+    counts = plans.all()  # the pooled connection may have run them in earlier tests
+    assert len(counts) == 2, counts
+    assert all(generic >= 3 for generic, _ in counts), counts
