@@ -15,9 +15,10 @@ One transaction per run, so a crash or an error leaves the claimed rows queued f
 next run:
 
 1. claim up to `limit` queue rows: `DELETE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
-   LOCKED)`, so concurrent workers take disjoint rows;
+   LOCKED)`, so concurrent workers take disjoint rows, and merge their spans per metric in
+   the same statement, which returns one row per organization;
 2. per organization, under an advisory transaction lock (concurrent workers recheck one
-   organization one after the other), merge the spans per metric, lock the stored statuses
+   organization one after the other), lock the stored statuses
    of the key results the points can move, then find those key results (active, objective
    neither draft nor archived, window reached) and compute each one's status now with one
    window-aggregate statement;
@@ -31,7 +32,6 @@ them. See `service.events.status`.
 """
 
 import uuid
-from collections import defaultdict
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
@@ -52,13 +52,35 @@ from service.events.status import (
 CAUSE = "ingest"
 DEFAULT_LIMIT = 1000
 
+# The claimed batches' spans are merged here, per organization and metric, not in Python: a
+# queued batch of 1,000 metrics carries 3,000 array elements, and under sustained ingestion a
+# recheck claims hundreds of batches. Decoding and merging them in the worker cost ~2.8 ms of
+# the event loop per claimed 1,000-metric batch (1,000 queued batches: 2.85 s), which `serve`
+# paid beside the requests it was answering; PostgreSQL merges them in a hash aggregate and
+# sends one row per organization.
 _CLAIM = text(
     """
-    DELETE FROM status_rechecks
-    WHERE id IN (
-        SELECT id FROM status_rechecks ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+    WITH claimed AS (
+        DELETE FROM status_rechecks
+        WHERE id IN (
+            SELECT id FROM status_rechecks ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+        )
+        RETURNING org_id, metric_ids, first_ts, last_ts
+    ), batches AS (
+        SELECT org_id, count(*) AS batches FROM claimed GROUP BY org_id
+    ), spans AS (
+        SELECT claimed.org_id, span.metric_id, min(span.first_ts) AS first_ts,
+               max(span.last_ts) AS last_ts
+        FROM claimed
+        CROSS JOIN LATERAL unnest(claimed.metric_ids, claimed.first_ts, claimed.last_ts)
+            AS span(metric_id, first_ts, last_ts)
+        GROUP BY claimed.org_id, span.metric_id
     )
-    RETURNING org_id, metric_ids, first_ts, last_ts
+    SELECT batches.org_id, batches.batches, array_agg(spans.metric_id),
+           array_agg(spans.first_ts), array_agg(spans.last_ts)
+    FROM batches
+    JOIN spans ON spans.org_id = batches.org_id
+    GROUP BY batches.org_id, batches.batches
     """
 )
 
@@ -71,20 +93,25 @@ async def recheck_statuses(
 
     Returns (batches claimed, events emitted); a full claim means more may be queued.
     """
-    claimed = (await session.execute(_CLAIM, {"limit": limit})).all()
-    spans: dict[uuid.UUID, dict[uuid.UUID, Span]] = defaultdict(dict)
-    for org_id, metric_ids, firsts, lasts in claimed:
-        merged = spans[org_id]
-        for metric_id, first, last in zip(metric_ids, firsts, lasts, strict=True):
-            span = merged.get(metric_id)
-            merged[metric_id] = (
-                (first, last) if span is None else (min(span[0], first), max(span[1], last))
-            )
+    batches, spans = await claim(session, limit=limit)
     emitted = 0
     t = as_of or datetime.now(UTC)
     for org_id in sorted(spans):
         emitted += await _recheck_organization(session, org_id, spans[org_id], t)
-    return len(claimed), emitted
+    return batches, emitted
+
+
+async def claim(
+    session: AsyncSession, *, limit: int
+) -> tuple[int, dict[uuid.UUID, dict[uuid.UUID, Span]]]:
+    """Take up to `limit` queued batches (one statement): how many, and per organization each
+    written metric's span over all of them (earliest first ts, latest last ts)."""
+    claimed = (await session.execute(_CLAIM, {"limit": limit})).all()
+    spans = {
+        org_id: dict(zip(metric_ids, zip(firsts, lasts, strict=True), strict=True))
+        for org_id, _, metric_ids, firsts, lasts in claimed
+    }
+    return sum(batches for _, batches, _, _, _ in claimed), spans
 
 
 async def _recheck_organization(

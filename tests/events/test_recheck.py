@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.db import unit_of_work
 from service.errors import DomainError
 from service.events import status
-from service.events.recheck import recheck_statuses
+from service.events.recheck import claim, recheck_statuses
 from service.key_results import repository as key_results_repository
 from service.key_results import service as key_results
 from service.key_results.schemas import KeyResultUpdate
@@ -485,3 +485,45 @@ def test_the_recheck_loop_rests_longer_after_a_long_run(
     assert worker_module.recheck_pause(duration, interval) == pytest.approx(pause)
     busy = duration / (duration + worker_module.recheck_pause(duration, interval))
     assert busy <= worker_module.RECHECK_MAX_SHARE or duration + pause == pytest.approx(interval)
+
+
+async def test_a_claim_merges_the_spans_of_its_batches_per_organization_and_metric(
+    session: AsyncSession,
+) -> None:
+    # given three queued batches of two organizations, two of them writing the same metric
+    first, second = await factories.create_org(session), await factories.create_org(session)
+    revenue = await factories.create_metric(session, first, key="revenue")
+    signups = await factories.create_metric(session, first, key="signups")
+    churn = await factories.create_metric(session, second, key="churn")
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    session.add_all(
+        [
+            StatusRecheck(
+                org_id=first.id,
+                metric_ids=[revenue.id, signups.id],
+                first_ts=[t, t + hour],
+                last_ts=[t + 2 * hour, t + hour],
+            ),
+            StatusRecheck(
+                org_id=first.id,
+                metric_ids=[revenue.id],
+                first_ts=[t - hour],
+                last_ts=[t + hour],
+            ),
+            StatusRecheck(org_id=second.id, metric_ids=[churn.id], first_ts=[t], last_ts=[t]),
+        ]
+    )
+    await session.flush()
+
+    # when one claim takes them all
+    batches, spans = await claim(session, limit=10)
+
+    # then each metric's span runs from its earliest to its latest written point, and the
+    # queue is empty
+    assert batches == 3
+    assert spans == {
+        first.id: {revenue.id: (t - hour, t + 2 * hour), signups.id: (t + hour, t + hour)},
+        second.id: {churn.id: (t, t)},
+    }
+    assert await queued(session, first) == [] and await queued(session, second) == []
