@@ -250,6 +250,32 @@ async def test_a_point_cannot_use_another_orgs_metric(session: AsyncSession, wor
     )
 
 
+async def test_a_point_needs_an_organization_and_goes_with_it(
+    session: AsyncSession, world: World
+) -> None:
+    # points have no foreign key of their own to organizations (migration 0008): the one to
+    # their metric refuses an organization that does not exist...
+    await refused(
+        session,
+        "fk_points_org_id_metric_id_metrics",
+        INSERT_POINT,
+        org=uuid.uuid4(),
+        metric=world.metric.id,
+        ts=TS,
+        dims="{}",
+        value=1,
+    )
+    # ...and deleting the organization deletes its points, through its metrics
+    await accepted(
+        session, INSERT_POINT, org=world.org.id, metric=world.metric.id, ts=TS, dims="{}", value=1
+    )
+    await session.execute(text("DELETE FROM organizations WHERE id = :org"), {"org": world.org.id})
+    left = await session.scalar(
+        text("SELECT count(*) FROM points WHERE org_id = :org"), {"org": world.org.id}
+    )
+    assert left == 0
+
+
 @pytest.mark.parametrize("weight", [-0.5, math.inf, math.nan])
 async def test_weights_are_finite_and_not_negative(
     session: AsyncSession, world: World, weight: float
