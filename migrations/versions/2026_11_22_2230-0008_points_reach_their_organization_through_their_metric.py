@@ -5,8 +5,9 @@ Drops `fk_points_org_id_organizations`. A point's `(org_id, metric_id)` already 
 nothing the composite one does not; deleting an organization still removes its points
 (organization → metrics → points, both `ON DELETE CASCADE`). It cost a referential-integrity
 check per written point: with it gone the benchmark's 1,000-point batches went from
-49,026-51,586 to 52,435-55,727 points/s for Lodestar and from 94,423-108,691 to
-111,228-112,132 for a raw upsert (drive script on one held database, 150 batches each).
+48,946-51,604 to 52,435-55,727 points/s for Lodestar and from 94,423-108,691 to
+111,228-112,132 for a raw upsert (one held benchmark database, 150 batches a side, two runs
+each way); in full benchmark runs ~50-53k -> 54-58k and ~95-106k -> 121-130k.
 
 Revision ID: 0008
 Revises: 0007
