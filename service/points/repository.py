@@ -45,7 +45,7 @@ PROBED_KEYS = 64
 # (12 executions: 12 custom plans, `pg_prepared_statements`; ~0.3 ms of planning each, by
 # EXPLAIN). Each of these keeps a generic plan after its first executions. At 1,000-point
 # batches the saving is below the benchmark's noise (six alternating pairs: 52.1k against
-# 51.5k points/s); it counts for small batches and single points.
+# 51.5k points/s); planning is a larger share of small batches and single points.
 _FOUND_PROBED = """
         -- A few keys: one index probe each.
         SELECT m.key, m.id, m.archived_at IS NOT NULL AS archived
