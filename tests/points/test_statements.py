@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Point
@@ -145,11 +145,13 @@ async def test_postgresql_keeps_a_generic_plan_for_both_ways_of_finding_metric_k
     org = await create_org(session)
     first = await create_metric(session, org, key="m0000")
     connection = await session.connection()
-    await connection.exec_driver_sql(
-        "INSERT INTO metrics (id, org_id, key, name, direction, aggregation, kind)"
-        " SELECT gen_random_uuid(), org_id, 'm' || lpad(n::text, 4, '0'), name, direction,"
-        " aggregation, kind FROM metrics, generate_series(1, 1999) AS n"
-        f" WHERE id = '{first.id}'"
+    await connection.execute(
+        text(
+            "INSERT INTO metrics (id, org_id, key, name, direction, aggregation, kind)"
+            " SELECT gen_random_uuid(), org_id, 'm' || lpad(n::text, 4, '0'), name, direction,"
+            " aggregation, kind FROM metrics, generate_series(1, 1999) AS n WHERE id = :first"
+        ),
+        {"first": first.id},
     )
     await connection.exec_driver_sql("ANALYZE metrics")
     keys = [f"m{n:04d}" for n in range(70)]
