@@ -96,13 +96,13 @@ class ObjectiveUpdate:
 @strawberry.type(description="Points were stored for a metric.")
 class MetricPointsIngested:
     metric_key: str = strawberry.field(description="Key of the metric.")
-    count: int = strawberry.field(description="Points of this metric in the batch.")
+    count: int = strawberry.field(description="Points of this metric stored (inserted + updated).")
     inserted: int = strawberry.field(description="New (ts, dimensions) identities stored.")
     updated: int = strawberry.field(description="Stored points whose value changed.")
     from_ts: datetime = strawberry.field(description="Earliest timestamp of these points.")
     to_ts: datetime = strawberry.field(description="Latest timestamp of these points.")
     event: LiveEvent = strawberry.field(
-        description="The batch's `metric.points_ingested` event (every metric of the batch)."
+        description="The `metric.points_ingested` event (every metric it announces)."
     )
 
 
@@ -259,7 +259,10 @@ class Subscription:
         async for item in stream(info, accept):
             yield item
 
-    @strawberry.subscription(description="Batches of points stored for the metric with this key.")
+    @strawberry.subscription(
+        description="Points stored for the metric with this key, as the worker announces them"
+        " (within about five seconds of the commit, batches coalesced)."
+    )
     async def metric_points_ingested(
         self,
         info: Info[Any, None],

@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     status_recheck_interval_seconds: float = Field(
         default=5.0,
         gt=0,
-        description="How often the worker announces status changes caused by ingested points.",
+        description="How often the worker announces ingested batches: their"
+        " `metric.points_ingested` event and the status changes they caused.",
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_lease_seconds: float = Field(

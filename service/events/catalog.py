@@ -176,11 +176,15 @@ def _types() -> list[EventType]:
         ),
         EventType(
             "metric.points_ingested",
-            "A batch of points was stored: one event per batch (per 1,000 metrics of a batch"
-            " touching more), listing each metric by key with its points (`count`), new"
-            " identities (`inserted`), changed values (`updated`) and time span, plus the"
-            " totals. The subject is the metric when the event lists one.",
+            "Points were stored. Announced by the worker within about five seconds of the"
+            " batch's commit (`status_recheck_interval_seconds`), coalescing the batches"
+            " committed in between (`batches`): one event per organization (per 1,000"
+            " metrics), listing each metric by key with the points stored (`count`), new"
+            " identities (`inserted`), changed values (`updated`) and the time span of those"
+            " points, plus the totals. Points sent again unchanged are not announced. The"
+            " subject is the metric when the event lists one.",
             {
+                "batches": "int",
                 "count": "int",
                 "inserted": "int",
                 "updated": "int",

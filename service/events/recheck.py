@@ -1,38 +1,46 @@
-"""The worker's status recheck: `key_result.status_changed` caused by ingested points.
+"""The worker's handling of ingested batches: their `metric.points_ingested` event and the
+`key_result.status_changed` they caused.
 
-Ingestion (`service.points`) does not read key-result windows in its transaction (that
-made it 20–25× slower than its upsert, issue 5): its upsert statement also queues one
+Ingestion (`service.points`) neither writes an event nor reads key-result windows in its
+transaction (the event cost ~20 % of its throughput at 1,000 metrics per batch, reading
+windows made it 20–25× slower than its upsert; issue 5): its upsert statement queues one
 `status_rechecks` row per batch that wrote points, holding each written metric's earliest
-and latest `ts`. The delivery worker (`lodestar worker`, or inside `serve`) runs
-`recheck_statuses` every `status_recheck_interval_seconds` (sooner after a quiet spell: a
-commit's NOTIFY wakes it), so a change is announced within about five seconds (the default)
-of the batch's commit, and the batches of those seconds are coalesced: each touched key
-result's window is read
-once however many batches reached it, and a key result that moved and moved back in
-between announces nothing (only net changes are announced).
+and latest `ts` and its inserted and updated counts. The delivery worker (`lodestar worker`,
+or inside `serve`) runs `announce_ingested` every `status_recheck_interval_seconds`, so a
+batch is announced within about five seconds (the default) of its commit, and the batches of
+those seconds are coalesced:
 
-One transaction per run, so a crash or an error leaves the claimed rows queued for the
-next run:
+- one `metric.points_ingested` event per organization (per 1,000 metrics) lists each written
+  metric with its counts and time span summed over the batches, and how many batches it
+  covers;
+- each touched key result's window is read once however many batches reached it, and a key
+  result that moved and moved back in between announces nothing (only net changes are
+  announced).
+
+The queue row is written in the batch's transaction and deleted in the one that announces
+it, so no committed batch goes unannounced and none is announced twice: a crash or an error
+leaves the claimed rows queued for the next run. One transaction per run:
 
 1. claim up to `limit` queue rows: `DELETE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
-   LOCKED)`, so concurrent workers take disjoint rows, and merge their spans per metric in
-   the same statement, which returns one row per organization;
-2. per organization, under an advisory transaction lock (concurrent workers recheck one
-   organization one after the other), lock the stored statuses
-   of the key results the points can move, then find those key results (active, objective
-   neither draft nor archived, window reached) and compute each one's status now with one
-   window-aggregate statement;
+   LOCKED)`, so concurrent workers take disjoint rows, and merge their spans and counts per
+   metric in the same statement, which returns one row per organization;
+2. per organization, emit the `metric.points_ingested` events, then, under an advisory
+   transaction lock (concurrent workers recheck one organization one after the other), lock
+   the stored statuses of the key results the points can move, find those key results
+   (active, objective neither draft nor archived, window reached) and compute each one's
+   status now with one window-aggregate statement;
 3. compare with the stored status (`key_result_statuses`): a difference is announced with
    `cause: "ingest"` and stored; a key result without a stored status is stored silently
    (its first observation: nothing says what it was before).
 
-Because writers lock the same stored rows before computing theirs, the events of a key
-result form one chain (each `before` is the previous `after`) whichever path announced
+Because writers lock the same stored rows before computing theirs, the status events of a
+key result form one chain (each `before` is the previous `after`) whichever path announced
 them. See `service.events.status`.
 """
 
 import uuid
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,14 +58,17 @@ from service.events.status import (
 )
 
 CAUSE = "ingest"
+POINTS_INGESTED = "metric.points_ingested"
 DEFAULT_LIMIT = 1000
 
-# The claimed batches' spans are merged here, per organization and metric, not in Python: a
-# queued batch of 1,000 metrics carries 3,000 array elements, and under sustained ingestion a
-# recheck claims hundreds of batches. Decoding and merging them in the worker cost ~2.8 ms of
-# the event loop per claimed 1,000-metric batch (1,000 queued batches: 2.85 s), which `serve`
-# paid beside the requests it was answering; PostgreSQL merges them in a hash aggregate and
-# sends one row per organization.
+# The claimed batches' spans and counts are merged here, per organization and metric, not in
+# Python: a queued batch of 1,000 metrics carries 5,000 array elements, and under sustained
+# ingestion a run claims hundreds of batches. Decoding and merging them in the worker cost
+# ~2.8 ms of the event loop per claimed 1,000-metric batch (1,000 queued batches: 2.85 s),
+# which `serve` paid beside the requests it was answering; PostgreSQL merges them in a hash
+# aggregate and sends one row per organization, its metrics in key order (the event's). A
+# metric deleted since has no points left to announce or recheck: the join drops it. Rows
+# queued before revision 0009 have no counts (`unnest` pads them with nulls).
 _CLAIM = text(
     """
     WITH claimed AS (
@@ -65,53 +76,122 @@ _CLAIM = text(
         WHERE id IN (
             SELECT id FROM status_rechecks ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
         )
-        RETURNING org_id, metric_ids, first_ts, last_ts
+        RETURNING org_id, metric_ids, first_ts, last_ts, inserted, updated
     ), batches AS (
         SELECT org_id, count(*) AS batches FROM claimed GROUP BY org_id
     ), spans AS (
         SELECT claimed.org_id, span.metric_id, min(span.first_ts) AS first_ts,
-               max(span.last_ts) AS last_ts
+               max(span.last_ts) AS last_ts,
+               CAST(COALESCE(sum(span.inserted), 0) AS integer) AS inserted,
+               CAST(COALESCE(sum(span.updated), 0) AS integer) AS updated
         FROM claimed
-        CROSS JOIN LATERAL unnest(claimed.metric_ids, claimed.first_ts, claimed.last_ts)
-            AS span(metric_id, first_ts, last_ts)
+        CROSS JOIN LATERAL unnest(
+            claimed.metric_ids, claimed.first_ts, claimed.last_ts, claimed.inserted,
+            claimed.updated
+        ) AS span(metric_id, first_ts, last_ts, inserted, updated)
         GROUP BY claimed.org_id, span.metric_id
     )
-    SELECT batches.org_id, batches.batches, array_agg(spans.metric_id),
-           array_agg(spans.first_ts), array_agg(spans.last_ts)
+    SELECT batches.org_id, batches.batches,
+           array_agg(spans.metric_id ORDER BY m.key), array_agg(m.key ORDER BY m.key),
+           array_agg(spans.first_ts ORDER BY m.key), array_agg(spans.last_ts ORDER BY m.key),
+           array_agg(spans.inserted ORDER BY m.key), array_agg(spans.updated ORDER BY m.key)
     FROM batches
     JOIN spans ON spans.org_id = batches.org_id
+    JOIN metrics AS m ON m.org_id = spans.org_id AND m.id = spans.metric_id
     GROUP BY batches.org_id, batches.batches
     """
 )
 
+# A run touching more metrics of an organization announces them in several events of at most
+# this many, so that an event (and a webhook body) stays around 200 KB.
+METRICS_PER_EVENT = 1000
 
-async def recheck_statuses(
+
+class IngestedMetric(NamedTuple):
+    """A metric the claimed batches wrote points of, merged over those batches."""
+
+    id: uuid.UUID
+    key: str
+    first_ts: datetime
+    last_ts: datetime
+    inserted: int
+    updated: int
+
+
+class Claimed(NamedTuple):
+    """The claimed batches of one organization: how many, and their metrics in key order."""
+
+    batches: int
+    metrics: list[IngestedMetric]
+
+
+class Announced(NamedTuple):
+    """What a run did: batches claimed (a full claim means more may be queued) and status
+    changes announced."""
+
+    batches: int
+    status_changes: int
+
+
+async def announce_ingested(
     session: AsyncSession, *, limit: int = DEFAULT_LIMIT, as_of: datetime | None = None
-) -> tuple[int, int]:
-    """Claim up to `limit` queued batches and announce the status changes they caused, in
-    the caller's transaction (commit it to make the claim and the events durable).
-
-    Returns (batches claimed, events emitted); a full claim means more may be queued.
-    """
-    batches, spans = await claim(session, limit=limit)
-    emitted = 0
+) -> Announced:
+    """Claim up to `limit` queued batches, announce them (`metric.points_ingested`) and the
+    status changes they caused, in the caller's transaction (commit it to make the claim and
+    the events durable)."""
+    claimed = await claim(session, limit=limit)
+    changes = 0
     t = as_of or datetime.now(UTC)
-    for org_id in sorted(spans):
-        emitted += await _recheck_organization(session, org_id, spans[org_id], t)
-    return batches, emitted
+    for org_id in sorted(claimed):
+        await emit_many(session, org_id, ingested_events(claimed[org_id]))
+        spans = {metric.id: (metric.first_ts, metric.last_ts) for metric in claimed[org_id].metrics}
+        changes += await _recheck_organization(session, org_id, spans, t)
+    return Announced(sum(org.batches for org in claimed.values()), changes)
 
 
-async def claim(
-    session: AsyncSession, *, limit: int
-) -> tuple[int, dict[uuid.UUID, dict[uuid.UUID, Span]]]:
-    """Take up to `limit` queued batches (one statement): how many, and per organization each
-    written metric's span over all of them (earliest first ts, latest last ts)."""
-    claimed = (await session.execute(_CLAIM, {"limit": limit})).all()
-    spans = {
-        org_id: dict(zip(metric_ids, zip(firsts, lasts, strict=True), strict=True))
-        for org_id, _, metric_ids, firsts, lasts in claimed
+async def claim(session: AsyncSession, *, limit: int) -> dict[uuid.UUID, Claimed]:
+    """Take up to `limit` queued batches (one statement), merged per organization: each
+    written metric's earliest first ts, latest last ts and summed counts over them."""
+    rows = (await session.execute(_CLAIM, {"limit": limit})).all()
+    return {
+        org_id: Claimed(batches, [IngestedMetric(*metric) for metric in zip(*columns, strict=True)])
+        for org_id, batches, *columns in rows
     }
-    return sum(batches for _, batches, _, _, _ in claimed), spans
+
+
+def ingested_events(claimed: Claimed) -> list[Announcement]:
+    """The `metric.points_ingested` events (payload: service.events.catalog) of one
+    organization's claimed batches: its metrics by key, in chunks of `METRICS_PER_EVENT`,
+    each with its totals; the subject is the metric when the event lists one. Timestamps stay
+    datetimes (UTC, from PostgreSQL): `emit_many` serializes them with orjson, which writes
+    exactly `isoformat()`'s text."""
+    events: list[Announcement] = []
+    for start in range(0, len(claimed.metrics), METRICS_PER_EVENT):
+        chunk = claimed.metrics[start : start + METRICS_PER_EVENT]
+        entries = [
+            {
+                "metric_id": str(metric.id),
+                "metric_key": metric.key,
+                "count": metric.inserted + metric.updated,
+                "inserted": metric.inserted,
+                "updated": metric.updated,
+                "from_ts": metric.first_ts,
+                "to_ts": metric.last_ts,
+            }
+            for metric in chunk
+        ]
+        inserted = sum(metric.inserted for metric in chunk)
+        updated = sum(metric.updated for metric in chunk)
+        payload = {
+            "batches": claimed.batches,
+            "count": inserted + updated,
+            "inserted": inserted,
+            "updated": updated,
+            "metrics": entries,
+        }
+        subject = chunk[0].id if len(chunk) == 1 else None
+        events.append((POINTS_INGESTED, subject, payload))
+    return events
 
 
 async def _recheck_organization(

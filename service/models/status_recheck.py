@@ -1,19 +1,21 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, Identity, Uuid
+from sqlalchemy import ARRAY, BigInteger, DateTime, Identity, Integer, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, CreatedAtMixin, TenantMixin
 
 
 class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
-    """A committed ingestion batch whose key-result statuses the worker has yet to recheck.
+    """A committed ingestion batch the worker has yet to announce: its
+    `metric.points_ingested` event and the key-result status changes it caused.
 
     One row per batch that wrote points, in the batch's own statement: each metric written
-    with the earliest and latest `ts` written (`metric_ids[i]`, `first_ts[i]`, `last_ts[i]`).
-    The worker (`service.events.recheck`) claims rows with SKIP LOCKED and deletes them in
-    the transaction that announces the changes, so a failed recheck leaves them queued.
+    with the earliest and latest `ts` written and how many points it inserted and updated
+    (`metric_ids[i]`, `first_ts[i]`, `last_ts[i]`, `inserted[i]`, `updated[i]`). The worker
+    (`service.events.recheck`) claims rows with SKIP LOCKED and deletes them in the
+    transaction that announces them, so a failed run leaves them queued.
     """
 
     __tablename__ = "status_rechecks"
@@ -22,3 +24,5 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     metric_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid()))
     first_ts: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
     last_ts: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
+    inserted: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    updated: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")

@@ -1,5 +1,5 @@
-"""All SQL of ingestion: one set-based upsert per batch (which also queues the batch for
-the worker's status recheck), and the batch's events."""
+"""All SQL of ingestion: one set-based upsert per batch, which also queues the batch for the
+worker (its `metric.points_ingested` event and the status recheck)."""
 
 import uuid
 from collections.abc import Collection
@@ -86,28 +86,26 @@ _UPSERT = """
         RETURNING p.metric_id, p.ts, (p.xmax = 0) AS inserted
     ), per_metric AS (
         SELECT metric_id,
-               count(*) FILTER (WHERE inserted) AS inserted,
-               count(*) FILTER (WHERE NOT inserted) AS updated,
+               CAST(count(*) FILTER (WHERE inserted) AS integer) AS inserted,
+               CAST(count(*) FILTER (WHERE NOT inserted) AS integer) AS updated,
                min(ts) AS first_ts,
                max(ts) AS last_ts
         FROM written
         GROUP BY metric_id
     ), queued AS (
-        -- The worker's status recheck (service.events.recheck): one row per batch that
-        -- wrote points, each written metric with its earliest and latest ts (the three
-        -- aggregates of one group read its rows in one order: no sort needed).
-        INSERT INTO status_rechecks (org_id, metric_ids, first_ts, last_ts)
+        -- The worker's queue (service.events.recheck): one row per batch that wrote points,
+        -- each written metric with its earliest and latest ts and its counts, for the
+        -- `metric.points_ingested` event and the status recheck (the aggregates of one
+        -- group read its rows in one order: no sort needed).
+        INSERT INTO status_rechecks (org_id, metric_ids, first_ts, last_ts, inserted, updated)
         SELECT CAST(:org_id AS uuid), array_agg(metric_id), array_agg(first_ts),
-               array_agg(last_ts)
+               array_agg(last_ts), array_agg(inserted), array_agg(updated)
         FROM per_metric
         HAVING count(*) > 0
     )
     SELECT (SELECT ok FROM usable),
-           (SELECT array_agg(found.key) FROM found),
-           (SELECT array_agg(CAST(found.id AS text)) FROM found),
-           array_agg(CAST(per_metric.metric_id AS text)),
-           array_agg(per_metric.inserted),
-           array_agg(per_metric.updated)
+           CAST(COALESCE(sum(inserted), 0) AS integer),
+           CAST(COALESCE(sum(updated), 0) AS integer)
     FROM per_metric
 """
 UPSERT_PROBED = text(_UPSERT.format(found=_FOUND_PROBED))
@@ -131,11 +129,10 @@ Row = tuple[str, datetime, str, float, str]
 
 
 class Written(NamedTuple):
-    """What `upsert` stored: each metric of the batch by key with its id (as text: the event
-    payload is JSON), and per metric id (inserted, updated) for those it wrote."""
+    """How many points `upsert` inserted (new identities) and updated (changed values)."""
 
-    ids: dict[str, str]
-    counts: dict[str, tuple[int, int]]
+    inserted: int
+    updated: int
 
 
 async def metrics_by_key(
@@ -160,10 +157,11 @@ async def upsert(session: AsyncSession, org_id: uuid.UUID, rows: list[Row]) -> W
     `updated`.
 
     In the same statement, when anything was written, a `status_rechecks` row queues the
-    written metrics' spans for the worker (`service.events.recheck`): key-result statuses
-    are rechecked after the commit, not read here."""
+    written metrics' spans and counts for the worker (`service.events.recheck`), which
+    announces them (`metric.points_ingested`) and rechecks key-result statuses after the
+    commit: neither is done here."""
     if not rows:
-        return Written({}, {})
+        return Written(0, 0)
     metric_keys, tss, dimensions, values, sources = zip(*rows, strict=True)
     keys = list(dict.fromkeys(metric_keys))
     result = await session.execute(
@@ -179,13 +177,5 @@ async def upsert(session: AsyncSession, org_id: uuid.UUID, rows: list[Row]) -> W
             "sources": orjson.dumps(sources).decode(),
         },
     )
-    # One row of arrays (decoded by asyncpg in C) rather than a row per metric.
-    ok, found_keys, found_ids, written_ids, inserted, updated = result.one()
-    if not ok:
-        return None
-    return Written(
-        dict(zip(found_keys, found_ids, strict=True)),
-        {}
-        if written_ids is None  # nothing inserted or updated
-        else dict(zip(written_ids, zip(inserted, updated, strict=True), strict=True)),
-    )
+    ok, inserted, updated = result.one()
+    return Written(inserted, updated) if ok else None

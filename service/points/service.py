@@ -5,17 +5,15 @@ any fault refuses the whole batch with each bad point listed. A valid batch is w
 one statement that also checks its metrics (`repository.upsert`); only a refused one
 looks its metrics up, to list each point's fault. Within a batch the last
 point of an identity (metric, ts, dimensions) wins; against stored points the last write
-wins. One `metric.points_ingested` event per batch (per 1,000 metrics of it) is written in
-the same transaction, listing each metric's counts and time span;
-`key_result.status_changed` for key results the batch moved is announced by the worker
-within about five seconds of the commit (`service.events.recheck`: the upsert queues the
-batch).
+wins. The upsert also queues the batch (each written metric's counts and time span) in its
+transaction; the worker announces it within about five seconds of the commit
+(`service.events.recheck`): one `metric.points_ingested` event coalescing the batches of
+those seconds, and `key_result.status_changed` for the key results they moved.
 """
 
 import math
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, NamedTuple
@@ -24,7 +22,6 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import Conflict, Invalid, NotFound
-from service.events.outbox import emit_many
 from service.points import repository
 from service.points.errors import BatchRejected, PointErrorCode
 from service.points.parsing import MALFORMED
@@ -47,13 +44,6 @@ class MetricRef(NamedTuple):
 
     id: str
     archived: bool
-
-
-@dataclass(slots=True)
-class _MetricStats:
-    received: int
-    first: datetime
-    last: datetime
 
 
 def _error(index: int, field: str | None, code: PointErrorCode, message: str) -> dict[str, Any]:
@@ -88,18 +78,17 @@ def validate(
     now: datetime,
     max_future: timedelta,
     errors: list[dict[str, Any]],
-) -> tuple[dict[tuple[str, datetime, str], Row], dict[str, _MetricStats]]:
-    """Check every point; return rows by identity (last wins) and per-metric stats (by key).
+) -> dict[tuple[str, datetime, str], Row]:
+    """Check every point; return rows by identity (last wins).
 
     With `metrics` None, whether a key names a metric that takes points is left to the
-    upsert (`repository.upsert`), which refuses the batch otherwise. Row and stats
-    timestamps are in UTC (the upsert and the event payloads rely on it).
+    upsert (`repository.upsert`), which refuses the batch otherwise. Row timestamps are in
+    UTC (the upsert relies on it).
 
     Faults are appended to `errors`; rows are meaningless when any were found.
     """
     latest = now + max_future
     rows: dict[tuple[str, datetime, str], Row] = {}  # keyed by metric key: str hashes are cached
-    stats: dict[str, _MetricStats] = {}
     parsed_ts: dict[str, datetime] = {}
     for index, item in enumerate(items):
         if item is MALFORMED:
@@ -256,61 +245,7 @@ def validate(
         if ts.tzinfo is not UTC:  # `Z` and `+00:00` parse to UTC itself: rows travel in UTC
             ts = ts.astimezone(UTC)
         rows[(key, ts, dimensions)] = (key, ts, dimensions, value, source)
-        seen = stats.get(key)
-        if seen is None:
-            stats[key] = _MetricStats(1, ts, ts)
-        else:
-            seen.received += 1
-            if ts < seen.first:
-                seen.first = ts
-            elif ts > seen.last:
-                seen.last = ts
-    return rows, stats
-
-
-# A batch touching more metrics is announced in several events of at most this many, so
-# that an event (and a webhook body) stays around 200 KB.
-METRICS_PER_EVENT = 1000
-
-
-def ingested_events(
-    stats: dict[str, _MetricStats], written: repository.Written
-) -> list[tuple[str, uuid.UUID | None, dict[str, Any]]]:
-    """The batch's `metric.points_ingested` events (payload: service.events.catalog): its
-    metrics by key, in chunks of `METRICS_PER_EVENT`, each with its totals; the subject is
-    the metric when there is one.
-
-    The timestamps (UTC: see `validate`) stay datetimes here: `emit_many` serializes them
-    with orjson, which writes exactly `isoformat()`'s text (`2026-01-02T03:04:05.000006+00:00`)
-    several times faster than formatting them in Python. The entries are built inline (a
-    dict display per metric, no call): this runs once per metric of every batch.
-    """
-    untouched = (0, 0)
-    ids, counts = written
-    entries: list[dict[str, Any]] = [
-        {
-            "metric_id": (metric_id := ids[key]),
-            "metric_key": key,
-            "count": metric.received,
-            "inserted": (written_counts := counts.get(metric_id, untouched))[0],
-            "updated": written_counts[1],
-            "from_ts": metric.first,
-            "to_ts": metric.last,
-        }
-        for key, metric in sorted(stats.items())
-    ]
-    events: list[tuple[str, uuid.UUID | None, dict[str, Any]]] = []
-    for start in range(0, len(entries), METRICS_PER_EVENT):
-        chunk = entries[start : start + METRICS_PER_EVENT]
-        subject = uuid.UUID(chunk[0]["metric_id"]) if len(chunk) == 1 else None
-        payload = {
-            "count": sum(entry["count"] for entry in chunk),
-            "inserted": sum(entry["inserted"] for entry in chunk),
-            "updated": sum(entry["updated"] for entry in chunk),
-            "metrics": chunk,
-        }
-        events.append(("metric.points_ingested", subject, payload))
-    return events
+    return rows
 
 
 async def ingest(
@@ -339,7 +274,7 @@ async def ingest(
     # First with the metrics unchecked: a valid batch is then one statement, which refuses
     # it (writing nothing) if a key names no metric or an archived one.
     faults = list(errors or [])
-    rows, stats = check(None, errors=faults)
+    rows = check(None, errors=faults)
     written = None
     if rows and not faults:
         written = await repository.upsert(session, org_id, _in_lock_order(rows))
@@ -362,7 +297,7 @@ async def ingest(
                     f"metric {route_metric!r} is archived and takes no points", field="key"
                 )
         faults = list(errors or [])
-        rows, stats = check(metrics, errors=faults)
+        rows = check(metrics, errors=faults)
         if faults:
             faults.sort(key=lambda fault: fault["index"])  # decoding faults came first
             raise BatchRejected(faults)
@@ -372,23 +307,16 @@ async def ingest(
         if written is None:  # a metric was archived or deleted between the two statements
             raise Conflict("a metric of the batch changed while it was written; send it again")
 
-    # One statement for the batch's `metric.points_ingested` event (one per 1,000 metrics).
-    await emit_many(session, org_id, ingested_events(stats, written))
-
-    inserted = sum(count[0] for count in written.counts.values())
-    updated = sum(count[1] for count in written.counts.values())
     return IngestResult(
         received=len(items),
-        inserted=inserted,
-        updated=updated,
-        unchanged=len(rows) - inserted - updated,
+        inserted=written.inserted,
+        updated=written.updated,
+        unchanged=len(rows) - written.inserted - written.updated,
         duplicates=len(items) - len(rows),
     )
 
 
 def _in_lock_order(rows: dict[tuple[str, datetime, str], Row]) -> list[Row]:
     """Sorted by identity, so concurrent batches touching the same rows lock them in the same
-    order. Key results measured on these metrics may change status: the upsert also queues
-    the batch for the worker's recheck (`service.events.recheck`), which announces the
-    changes after the commit; no window is read here."""
+    order."""
     return [rows[identity] for identity in sorted(rows)]

@@ -27,11 +27,10 @@ The worker wakes on `LISTEN lodestar_events` (a commit that fanned out deliverie
 it), and otherwise sleeps until the earliest due delivery, at most `worker_poll_seconds`.
 Once per loop it also runs the daily sweep (`service.events.sweep`), which is idempotent.
 
-Beside the delivery loop runs the status recheck (`service.events.recheck`): the
-`key_result.status_changed` caused by ingested points, announced at most every
-`status_recheck_interval_seconds` (batches committed in between are coalesced), woken by
-the ingestion's own notification (`metric.points_ingested`), with `worker_poll_seconds`
-as the fallback poll. Each run is one transaction; a failed run leaves its queue rows.
+Beside the delivery loop, every `status_recheck_interval_seconds`, runs the announcement of
+ingested batches (`service.events.recheck`): their `metric.points_ingested` event and the
+`key_result.status_changed` they caused, the batches committed in between coalesced. Each
+run is one transaction; a failed run leaves its queue rows.
 """
 
 import asyncio
@@ -276,7 +275,6 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._last_sweep = -SWEEP_CHECK_SECONDS
         self.recheck = recheck
-        self._recheck_wake = asyncio.Event()
 
     async def run(self) -> None:
         """Deliver until cancelled: up to `worker_batch_size` sends in flight at once.
@@ -422,43 +420,33 @@ class DeliveryWorker:
     def _notified(self, _org_id: uuid.UUID, _seq: int, deliveries: int) -> None:
         if deliveries:  # an event no endpoint subscribed to leaves nothing to send
             self._wake.set()
-        self._recheck_wake.set()
 
     async def recheck_once(self) -> int:
-        """Recheck every queued ingestion batch (one transaction per `RECHECK_LIMIT`
-        batches); the number of status events emitted."""
-        from service.events.recheck import recheck_statuses
+        """Announce every queued ingestion batch (one transaction per `RECHECK_LIMIT`
+        batches); the number of status changes announced."""
+        from service.events.recheck import announce_ingested
 
-        emitted = 0
+        changes = 0
         while True:
             async with unit_of_work(self.sessions) as session:
-                claimed, announced = await recheck_statuses(session, limit=RECHECK_LIMIT)
-            emitted += announced
-            if claimed < RECHECK_LIMIT:
-                return emitted
+                run = await announce_ingested(session, limit=RECHECK_LIMIT)
+            changes += run.status_changes
+            if run.batches < RECHECK_LIMIT:
+                return changes
 
     async def _recheck_loop(self) -> None:
-        """`recheck_once` at most every `status_recheck_interval_seconds` (longer after a long
-        run: `recheck_pause`): after that, as soon as a notification arrived (ingestion's
-        commit sends one), else after the poll interval (notifications are lost while the
-        listener reconnects)."""
+        """`recheck_once` every `status_recheck_interval_seconds` (longer after a long run:
+        `recheck_pause`). An idle run is one statement finding the queue empty."""
         interval = self.settings.status_recheck_interval_seconds
         while True:
-            self._recheck_wake.clear()
             started = time.monotonic()
             try:
                 await self.recheck_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("status recheck failed")
+                log.exception("announcing ingested batches failed")
             await asyncio.sleep(recheck_pause(time.monotonic() - started, interval))
-            if self.listener is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._recheck_wake.wait(),
-                        max(0.0, self.settings.worker_poll_seconds - interval),
-                    )
 
     async def _idle(self, *, busy: bool) -> None:
         """Wait for a notification, a finished send, or the next due delivery (at most the

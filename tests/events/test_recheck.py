@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.db import unit_of_work
 from service.errors import DomainError
 from service.events import status
-from service.events.recheck import claim, recheck_statuses
+from service.events.recheck import Claimed, IngestedMetric, announce_ingested, claim
 from service.key_results import repository as key_results_repository
 from service.key_results import service as key_results
 from service.key_results.schemas import KeyResultUpdate
@@ -122,7 +122,7 @@ async def test_a_batch_that_moves_a_key_result_is_announced_by_the_next_recheck(
     # when a batch brings it to half its target (on pace)
     await ingest(session, org.id, points("revenue", [10.0] * 5))
     announced_by_ingestion = await status_changes(session, org)
-    rechecked = await recheck_statuses(session)
+    rechecked = await announce_ingested(session)
 
     # then ingestion announced nothing itself; the recheck announced the move once
     assert announced_by_ingestion == []
@@ -146,7 +146,7 @@ async def test_a_batch_that_moves_a_key_result_is_announced_by_the_next_recheck(
     }
     assert await stored(session, key_result) == "on_track"
     assert await queued(session, org) == []
-    assert await recheck_statuses(session) == (0, 0)
+    assert await announce_ingested(session) == (0, 0)
 
 
 async def test_batches_before_one_recheck_announce_only_their_net_change(
@@ -160,7 +160,7 @@ async def test_batches_before_one_recheck_announce_only_their_net_change(
     summed = await metric_key_result(session, org, cycle, total)
     last = await metric_key_result(session, org, cycle, latest)
     await ingest(session, org.id, points("latest", [50.0], YESTERDAY - timedelta(hours=2)))
-    await recheck_statuses(session)
+    await announce_ingested(session)
     seq = max(await session.scalars(select(Event.seq).where(Event.org_id == org.id)))
 
     # when two batches arrive before the next recheck: the sum goes to 50 then 100 (on
@@ -175,7 +175,7 @@ async def test_batches_before_one_recheck_announce_only_their_net_change(
         org.id,
         points("total", [10.0] * 5, YESTERDAY + timedelta(hours=1)) + points("latest", [50.0]),
     )
-    rechecked = await recheck_statuses(session)
+    rechecked = await announce_ingested(session)
 
     # then one recheck coalesced both batches: the sum's net move, nothing for the other
     assert rechecked == (2, 1)
@@ -228,7 +228,7 @@ async def test_key_results_of_draft_and_archived_objectives_are_not_announced(
 
     # when a batch would move them
     await ingest(session, org.id, points("revenue", [10.0] * 5))
-    rechecked = await recheck_statuses(session)
+    rechecked = await announce_ingested(session)
 
     # then nothing is announced and their stored statuses stay as they were
     assert rechecked == (1, 0)
@@ -245,10 +245,10 @@ async def test_a_key_result_first_seen_by_a_recheck_is_stored_silently(
 
     # when a batch moves it, then another one
     await ingest(session, org.id, points("revenue", [10.0] * 5))
-    first = await recheck_statuses(session)
+    first = await announce_ingested(session)
     stored_first = await stored(session, key_result)
     await ingest(session, org.id, points("revenue", [10.0] * 5, YESTERDAY + timedelta(hours=1)))
-    await recheck_statuses(session)
+    await announce_ingested(session)
 
     # then the first sight is stored without an event (nothing says what it was before),
     # and the next move is announced from it
@@ -269,13 +269,21 @@ async def test_a_writer_after_an_unprocessed_batch_continues_the_chain(
     await key_results.update_key_result(
         session, org.id, key_result.id, KeyResultUpdate(target_value=1000.0)
     )
-    rechecked = await recheck_statuses(session)
+    rechecked = await announce_ingested(session)
 
     # then the edit announced the move from the last announced status (not from the
     # unannounced on_track its snapshot saw), and the recheck found nothing left to say
     assert await status_changes(session, org) == [(key_result.id, "no_data", "off_track")]
     assert rechecked == (1, 0)
     assert await stored(session, key_result) == "off_track"
+
+
+async def points_ingested(session: AsyncSession, org: Organization) -> int:
+    """How many `metric.points_ingested` events the organization has."""
+    result = await session.scalars(
+        select(Event.id).where(Event.org_id == org.id, Event.type == "metric.points_ingested")
+    )
+    return len(result.all())
 
 
 async def test_a_recheck_that_fails_leaves_the_batches_queued(engine: AsyncEngine) -> None:
@@ -287,18 +295,21 @@ async def test_a_recheck_that_fails_leaves_the_batches_queued(engine: AsyncEngin
         # when a recheck fails after announcing (its transaction rolls back)
         with pytest.raises(RuntimeError):
             async with unit_of_work(sessions) as failing:
-                assert await recheck_statuses(failing) == (1, 1)
+                assert await announce_ingested(failing) == (1, 1)
                 raise RuntimeError("the worker died")
         async with sessions() as check:
             left = len(await queued(check, org))
             events_after_failure = await status_changes(check, org)
+            ingested_after_failure = await points_ingested(check, org)
 
-        # then the batch is still queued and nothing was announced; the next recheck does
+        # then the batch is still queued and nothing was announced; the next recheck
+        # announces the batch and the change, once
         async with unit_of_work(sessions) as later:
-            assert await recheck_statuses(later) == (1, 1)
-        assert (left, events_after_failure) == (1, [])
+            assert await announce_ingested(later) == (1, 1)
+        assert (left, events_after_failure, ingested_after_failure) == (1, [], 0)
         async with sessions() as check:
             assert await status_changes(check, org) == [(key_result.id, "no_data", "on_track")]
+            assert await points_ingested(check, org) == 1
             assert await queued(check, org) == []
 
 
@@ -313,8 +324,8 @@ async def test_concurrent_rechecks_announce_a_change_once(engine: AsyncEngine) -
         # when two workers each claim one batch: the first announces and has not committed
         # yet when the second reaches the same organization
         async with sessions() as first, sessions() as second:
-            assert await recheck_statuses(first, limit=1) == (1, 1)
-            other = asyncio.create_task(recheck_statuses(second, limit=1))
+            assert await announce_ingested(first, limit=1) == (1, 1)
+            other = asyncio.create_task(announce_ingested(second, limit=1))
             await wait_for_lock_waiters(engine, other)
             await first.commit()
             second_result = await other
@@ -337,7 +348,7 @@ async def test_a_writer_waits_for_a_recheck_announcing_the_same_key_result(
 
         # when the recheck announces it (not committed yet) while an edit raises the target
         async with sessions() as recheck, sessions() as writer:
-            assert await recheck_statuses(recheck) == (1, 1)
+            assert await announce_ingested(recheck) == (1, 1)
             edit = asyncio.create_task(
                 key_results.update_key_result(
                     writer, org.id, key_result.id, KeyResultUpdate(target_value=1000.0)
@@ -369,7 +380,7 @@ async def test_a_recheck_waits_for_a_writer_announcing_the_same_key_result(
             await key_results.update_key_result(
                 writer, org.id, key_result.id, KeyResultUpdate(target_value=1000.0)
             )
-            rechecking = asyncio.create_task(recheck_statuses(recheck))
+            rechecking = asyncio.create_task(announce_ingested(recheck))
             await wait_for_lock_waiters(engine, rechecking)
             await writer.commit()
             rechecked = await rechecking
@@ -396,7 +407,7 @@ async def test_a_first_observation_does_not_deadlock_with_an_edit_of_the_key_res
         # then the edit announces (inserting the same stored row)
         async with sessions() as writer, sessions() as recheck:
             await key_results_repository.get(writer, org.id, key_result.id, for_update=True)
-            rechecking = asyncio.create_task(recheck_statuses(recheck))
+            rechecking = asyncio.create_task(announce_ingested(recheck))
             await wait_for_lock_waiters(engine, rechecking)
             editing = asyncio.create_task(
                 key_results.update_key_result(
@@ -430,7 +441,7 @@ async def recheck_statements(
     await ingest(session, org.id, points("revenue", [1.0] * 100))
     ingestion = statements.count
     statements.reset()
-    _, announced = await recheck_statuses(session)
+    _, announced = await announce_ingested(session)
     return ingestion, statements.count, announced
 
 
@@ -487,10 +498,11 @@ def test_the_recheck_loop_rests_longer_after_a_long_run(
     assert busy <= worker_module.RECHECK_MAX_SHARE or duration + pause == pytest.approx(interval)
 
 
-async def test_a_claim_merges_the_spans_of_its_batches_per_organization_and_metric(
+async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organization_and_metric(
     session: AsyncSession,
 ) -> None:
-    # given three queued batches of two organizations, two of them writing the same metric
+    # given three queued batches of two organizations, two of them writing the same metric,
+    # and one queued before revision 0009 (no counts)
     first, second = await factories.create_org(session), await factories.create_org(session)
     revenue = await factories.create_metric(session, first, key="revenue")
     signups = await factories.create_metric(session, first, key="signups")
@@ -501,15 +513,19 @@ async def test_a_claim_merges_the_spans_of_its_batches_per_organization_and_metr
         [
             StatusRecheck(
                 org_id=first.id,
-                metric_ids=[revenue.id, signups.id],
-                first_ts=[t, t + hour],
-                last_ts=[t + 2 * hour, t + hour],
+                metric_ids=[signups.id, revenue.id],
+                first_ts=[t + hour, t],
+                last_ts=[t + hour, t + 2 * hour],
+                inserted=[1, 3],
+                updated=[0, 1],
             ),
             StatusRecheck(
                 org_id=first.id,
                 metric_ids=[revenue.id],
                 first_ts=[t - hour],
                 last_ts=[t + hour],
+                inserted=[2],
+                updated=[5],
             ),
             StatusRecheck(org_id=second.id, metric_ids=[churn.id], first_ts=[t], last_ts=[t]),
         ]
@@ -517,13 +533,18 @@ async def test_a_claim_merges_the_spans_of_its_batches_per_organization_and_metr
     await session.flush()
 
     # when one claim takes them all
-    batches, spans = await claim(session, limit=10)
+    claimed = await claim(session, limit=10)
 
-    # then each metric's span runs from its earliest to its latest written point, and the
-    # queue is empty
-    assert batches == 3
-    assert spans == {
-        first.id: {revenue.id: (t - hour, t + 2 * hour), signups.id: (t + hour, t + hour)},
-        second.id: {churn.id: (t, t)},
+    # then per organization: its batches, and each metric (in key order) from its earliest to
+    # its latest written point with its counts summed; the queue is empty
+    assert claimed == {
+        first.id: Claimed(
+            2,
+            [
+                IngestedMetric(revenue.id, "revenue", t - hour, t + 2 * hour, 5, 6),
+                IngestedMetric(signups.id, "signups", t + hour, t + hour, 1, 0),
+            ],
+        ),
+        second.id: Claimed(1, [IngestedMetric(churn.id, "churn", t, t, 0, 0)]),
     }
     assert await queued(session, first) == [] and await queued(session, second) == []

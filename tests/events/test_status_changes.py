@@ -17,7 +17,7 @@ from service.cycles import service as cycles
 from service.cycles.schemas import CycleUpdate
 from service.errors import DomainError, Invalid
 from service.events import status
-from service.events.recheck import recheck_statuses
+from service.events.recheck import announce_ingested
 from service.key_results import service as key_results
 from service.key_results.schemas import KeyResultUpdate
 from service.models import Cycle, Event, KeyResult, Organization
@@ -458,18 +458,18 @@ async def test_ingested_points_announce_the_key_results_they_move(session: Async
     await status.observe(session, org.id, [small.id, large.id, third.id])
     start = datetime.now(UTC) - timedelta(days=1)
     await ingest(session, org.id, points("revenue", [10.0] * 5, start))
-    await recheck_statuses(session)
+    await announce_ingested(session)
     first = await status_changes(session, org)
     seq = await last_seq(session, org)
 
     # when a batch brings the sum to 100, then a batch keeps both where they are (each
     # followed by the worker's recheck)
     await ingest(session, org.id, points("revenue", [10.0] * 5, start + timedelta(hours=1)))
-    await recheck_statuses(session)
+    await announce_ingested(session)
     second = await status_changes(session, org, seq)
     seq = await last_seq(session, org)
     await ingest(session, org.id, points("revenue", [1.0], start + timedelta(hours=2)))
-    await recheck_statuses(session)
+    await announce_ingested(session)
 
     # then each batch announced exactly the moves it caused
     assert {(subject, after) for subject, _, after in first} == {

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events import status
-from service.events.recheck import recheck_statuses
+from service.events.recheck import announce_ingested
 from service.models import Event, Metric, Organization, Point
 from tests.factories import (
     create_api_key,
@@ -359,10 +359,20 @@ async def test_exactly_10000_points_are_accepted(
     assert len(await stored(session, metric)) == 10_000
 
 
-async def test_one_event_per_batch_lists_each_metric_in_the_same_transaction(
+async def ingested_events(session: AsyncSession, org: Organization) -> list[Event]:
+    result = await session.execute(
+        select(Event)
+        .where(Event.org_id == org.id, Event.type == "metric.points_ingested")
+        .order_by(Event.seq)
+    )
+    return list(result.scalars())
+
+
+async def test_batches_are_announced_by_the_next_worker_run_in_one_event(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    # given
+    # given two committed batches: an insert into `first`, then inserts into both metrics and
+    # an update of the first point
     org = await create_org(session)
     first = await create_metric(session, org, key="first")
     second = await create_metric(session, org, key="second")
@@ -372,8 +382,6 @@ async def test_one_event_per_batch_lists_each_metric_in_the_same_transaction(
         json={"points": [point("first", "2026-01-01T00:00:00Z", 1)]},
         headers=bearer(key),
     )
-
-    # when
     await client.post(
         "/v1/points",
         json={
@@ -386,26 +394,27 @@ async def test_one_event_per_batch_lists_each_metric_in_the_same_transaction(
         },
         headers=bearer(key),
     )
+    # the batches' own transactions wrote no event
+    assert await ingested_events(session, org) == []
 
-    # then
-    result = await session.execute(
-        select(Event.subject_id, Event.payload)
-        .where(Event.org_id == org.id, Event.type == "metric.points_ingested")
-        .order_by(Event.seq)
-    )
-    events = result.all()
-    # the first batch touched one metric (its subject), the second two (no single subject)
-    assert [subject for subject, _ in events] == [first.id, None]
-    assert events[1].payload == {
-        "count": 4,
-        "inserted": 3,
+    # when the worker runs
+    assert await announce_ingested(session) == (2, 0)
+
+    # then one event announces both batches: each metric's points stored over them and
+    # their time span, in key order
+    (event,) = await ingested_events(session, org)
+    assert event.subject_id is None  # two metrics: no single subject
+    assert event.payload == {
+        "batches": 2,
+        "count": 5,
+        "inserted": 4,
         "updated": 1,
         "metrics": [
             {
                 "metric_id": str(first.id),
                 "metric_key": "first",
-                "count": 3,
-                "inserted": 2,
+                "count": 4,
+                "inserted": 3,
                 "updated": 1,
                 "from_ts": "2026-01-01T00:00:00+00:00",
                 "to_ts": "2026-01-03T00:00:00+00:00",
@@ -421,9 +430,54 @@ async def test_one_event_per_batch_lists_each_metric_in_the_same_transaction(
             },
         ],
     }
+    # and the next run has nothing left to announce
+    assert await announce_ingested(session) == (0, 0)
+    assert len(await ingested_events(session, org)) == 1
 
 
-async def test_a_batch_over_many_metrics_is_announced_in_events_of_at_most_1000(
+async def test_a_run_announcing_one_metric_names_it_as_the_subject(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # given
+    org = await create_org(session)
+    metric = await create_metric(session, org, key="only")
+    key = await create_api_key(session, org, scopes=("ingest",))
+    await client.post(
+        "/v1/points",
+        json={"points": [point("only", "2026-01-01T00:00:00Z", 1)]},
+        headers=bearer(key),
+    )
+
+    # when
+    await announce_ingested(session)
+
+    # then
+    (event,) = await ingested_events(session, org)
+    assert event.subject_id == metric.id
+    assert event.payload["batches"] == 1
+
+
+async def test_a_batch_that_changes_nothing_is_not_announced(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # given a batch stored and announced
+    org = await create_org(session)
+    await create_metric(session, org, key="steady")
+    key = await create_api_key(session, org, scopes=("ingest",))
+    body = {"points": [point("steady", "2026-01-01T00:00:00Z", 1)]}
+    await client.post("/v1/points", json=body, headers=bearer(key))
+    await announce_ingested(session)
+
+    # when the same points are sent again (a blind retry without an idempotency key)
+    response = await client.post("/v1/points", json=body, headers=bearer(key))
+
+    # then they are counted as unchanged, and nothing is queued or announced
+    assert response.json()["unchanged"] == 1
+    assert await announce_ingested(session) == (0, 0)
+    assert len(await ingested_events(session, org)) == 1
+
+
+async def test_a_run_over_many_metrics_is_announced_in_events_of_at_most_1000(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     # given 2,500 metrics
@@ -440,14 +494,10 @@ async def test_a_batch_over_many_metrics_is_announced_in_events_of_at_most_1000(
         headers=bearer(key),
     )
 
-    # then three events list them all, in key order, 1,000 at most each
+    # then the worker's run announces them in three events, in key order, 1,000 at most each
     assert response.status_code == 200, response.text
-    result = await session.execute(
-        select(Event.payload)
-        .where(Event.org_id == org.id, Event.type == "metric.points_ingested")
-        .order_by(Event.seq)
-    )
-    payloads = list(result.scalars())
+    await announce_ingested(session)
+    payloads = [event.payload for event in await ingested_events(session, org)]
     assert [len(payload["metrics"]) for payload in payloads] == [1000, 1000, 500]
     assert [m["metric_key"] for p in payloads for m in p["metrics"]] == keys
     assert [payload["inserted"] for payload in payloads] == [1000, 1000, 500]
@@ -520,7 +570,7 @@ async def test_a_point_that_moves_a_key_results_status_announces_it(
         "/v1/points", json={"points": [point("activations", ts, 10)]}, headers=bearer(key)
     )
     announced_in_the_request = await status_payloads(session, org)
-    await recheck_statuses(session)
+    await announce_ingested(session)
 
     # then the recheck announced it, with cause ingest
     assert announced_in_the_request == []

@@ -49,12 +49,13 @@ async def test_ingesting_1000_points_runs_as_many_statements_as_ingesting_10(
     # then
     assert (small.json()["inserted"], large.json()["inserted"]) == (10, 1_000)
     assert large_count == small_count
-    # the API key, the upsert (which also checks the metrics and queues the batch for the
-    # worker's status recheck: no statement of its own, and no key result read here), the
-    # events
-    assert large_count <= 3, statements.statements
+    # the API key and the upsert, which also checks the metrics and queues the batch for the
+    # worker (its event and its status recheck: no statement of their own, no event written
+    # and no key result read here)
+    assert large_count == 2, statements.statements
     assert sum("status_rechecks" in sql for sql in statements.statements) == 1
     assert not any("key_results" in sql for sql in statements.statements)
+    assert not any("INSERT INTO events" in sql for sql in statements.statements)
 
 
 async def test_only_a_refused_batch_looks_its_metrics_up(

@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events.recheck import announce_ingested
 from service.models import Event, Point
 from tests.factories import create_api_key, create_metric, create_org
 
@@ -84,8 +85,9 @@ async def test_the_event_payload_gives_utc_timestamps_in_isoformat(
         headers=auth(key),
     )
 
-    # then
+    # then (once the worker announced the batch)
     assert response.status_code == 200, response.text
+    await announce_ingested(session)
     payload = (
         await session.execute(
             select(Event.payload).where(
