@@ -8,14 +8,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, text
+from sqlalchemy import any_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.app import create_app
 from service.auth import service as auth_service
 from service.db import create_engine
 from service.idempotency import service as idempotency
-from service.models import Event, IdempotencyRecord, Metric, Point
+from service.models import IdempotencyRecord, Metric, Point, StatusRecheck
 from service.settings import Settings
 from tests.factories import create_api_key, create_metric, create_org
 from tests.real_transactions import committed_org, wait_for_lock_waiters
@@ -46,9 +46,12 @@ async def point_values(session: AsyncSession, metric: Metric) -> list[float]:
     return list(result.scalars())
 
 
-async def ingest_events(session: AsyncSession, metric: Metric) -> int:
+async def queued_batches(session: AsyncSession, metric: Metric) -> int:
+    """Batches that stored points of `metric` (each queues one row for the worker)."""
     result = await session.execute(
-        select(func.count()).where(Event.org_id == metric.org_id, Event.subject_id == metric.id)
+        select(func.count()).where(
+            StatusRecheck.org_id == metric.org_id, metric.id == any_(StatusRecheck.metric_ids)
+        )
     )
     return int(result.scalar_one())
 
@@ -80,7 +83,7 @@ async def test_same_key_and_body_replays_the_first_response(
     )
     assert "idempotent-replayed" not in first.headers
     assert second.headers["idempotent-replayed"] == "true"
-    assert await ingest_events(session, metric) == 1
+    assert await queued_batches(session, metric) == 1
 
 
 async def test_same_key_with_another_body_is_422_and_changes_nothing(
@@ -292,7 +295,7 @@ async def test_twenty_concurrent_requests_with_one_key_execute_exactly_once(
                 assert response.json() == executed[0].json()
         async with sessions() as check:
             assert await point_values(check, metric) == [1.0, 2.0, 3.0]
-            assert await ingest_events(check, metric) == 1
+            assert await queued_batches(check, metric) == 1
 
 
 async def test_while_the_first_request_is_in_flight_the_same_key_gets_409(
