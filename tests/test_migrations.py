@@ -104,10 +104,51 @@ async def test_large_ingestion_values_use_lz4_where_the_server_has_it(database_u
             SELECT c.relname, a.attname, a.attcompression::text AS attcompression
             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
             WHERE (c.relname, a.attname) IN (('events', 'payload'), ('status_rechecks',
-                'metric_ids'), ('status_rechecks', 'first_ts'), ('status_rechecks', 'last_ts'))
+                'metric_ids'), ('status_rechecks', 'first_ts'), ('status_rechecks', 'last_ts'),
+                ('status_rechecks', 'inserted'), ('status_rechecks', 'updated'))
             """
         )
-        assert len(methods) == 4
+        assert len(methods) == 6
         assert {row["attcompression"] for row in methods} == {"l" if has_lz4 else ""}
     finally:
         await conn.close()
+
+
+async def test_batches_queued_before_0009_count_as_announced(admin_url: str) -> None:
+    # given a database at 0008 with a queued batch (its event was written with it)
+    url = await create_database(admin_url)
+    config = alembic_config(url)
+    try:
+        await asyncio.to_thread(command.upgrade, config, "0008")
+        conn = await asyncpg.connect(plain_url(url))
+        try:
+            org = await conn.fetchval(
+                "INSERT INTO organizations (id, name) VALUES (gen_random_uuid(), 'o') RETURNING id"
+            )
+            await conn.execute(
+                "INSERT INTO status_rechecks (org_id, metric_ids, first_ts, last_ts)"
+                " VALUES ($1, ARRAY[gen_random_uuid()], ARRAY[now()], ARRAY[now()])",
+                org,
+            )
+
+            # when migrating to 0009
+            await asyncio.to_thread(command.upgrade, config, "0009")
+
+            # then it is marked announced, with no counts; new rows default to not announced
+            row = await conn.fetchrow("SELECT announced, inserted, updated FROM status_rechecks")
+            assert (row["announced"], row["inserted"], row["updated"]) == (True, [], [])
+            await conn.execute(
+                "INSERT INTO status_rechecks (org_id, metric_ids, first_ts, last_ts)"
+                " VALUES ($1, ARRAY[gen_random_uuid()], ARRAY[now()], ARRAY[now()])",
+                org,
+            )
+            assert (
+                await conn.fetchval(
+                    "SELECT announced FROM status_rechecks ORDER BY id DESC LIMIT 1"
+                )
+                is False
+            )
+        finally:
+            await conn.close()
+    finally:
+        await drop_database(admin_url, url)

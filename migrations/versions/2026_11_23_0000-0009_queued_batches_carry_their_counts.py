@@ -1,11 +1,14 @@
-"""queued ingestion batches carry their per-metric counts
+"""queued ingestion batches carry their per-metric counts and whether they are announced
 
 `metric.points_ingested` is announced by the worker from the ingestion queue
 (`status_rechecks`), coalescing the batches of a few seconds, instead of by every batch's own
 transaction. The queue row (still written by the batch's upsert statement, in its transaction)
 therefore also carries how many points of each metric the batch inserted and updated:
-`inserted[i]` and `updated[i]` belong to `metric_ids[i]`. Rows queued before this revision
-get empty arrays (their metrics are announced with zero counts).
+`inserted[i]` and `updated[i]` belong to `metric_ids[i]`, and `announced` says whether the
+row's event is written: a run that announces batches without rechecking their statuses (the
+recheck has its own, longer cadence under load) puts their merged spans back as one
+announced row. Rows queued before this revision announced themselves (the batch wrote its
+event), so they are marked announced and get empty counts.
 
 Revision ID: 0009
 Revises: 0008
@@ -37,6 +40,11 @@ def upgrade() -> None:
                 nullable=False,
             ),
         )
+    op.add_column(
+        "status_rechecks",
+        sa.Column("announced", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
+    op.execute("UPDATE status_rechecks SET announced = true")
     # Like the queue's other arrays (revision 0004): lz4 where the server has it.
     statements = "\n".join(
         f"ALTER TABLE status_rechecks ALTER COLUMN {column} SET COMPRESSION lz4;"
@@ -56,5 +64,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("status_rechecks", "announced")
     for column in reversed(_COLUMNS):
         op.drop_column("status_rechecks", column)

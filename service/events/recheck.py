@@ -42,7 +42,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.outbox import emit_many
@@ -66,9 +67,11 @@ DEFAULT_LIMIT = 1000
 # ingestion a run claims hundreds of batches. Decoding and merging them in the worker cost
 # ~2.8 ms of the event loop per claimed 1,000-metric batch (1,000 queued batches: 2.85 s),
 # which `serve` paid beside the requests it was answering; PostgreSQL merges them in a hash
-# aggregate and sends one row per organization, its metrics in key order (the event's). A
-# metric deleted since has no points left to announce or recheck: the join drops it. Rows
-# queued before revision 0009 have no counts (`unnest` pads them with nulls).
+# aggregate and sends one row per organization, its metrics in key order (the event's).
+# Counts and the event's spans come from the batches not announced yet; the recheck's spans
+# from every claimed row (a row `announced` is the merged spans a run announced without
+# rechecking them, or a batch queued before revision 0009, which announced itself). A metric
+# deleted since has no points left to announce or recheck: the join drops it.
 _CLAIM = text(
     """
     WITH claimed AS (
@@ -76,14 +79,19 @@ _CLAIM = text(
         WHERE id IN (
             SELECT id FROM status_rechecks ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
         )
-        RETURNING org_id, metric_ids, first_ts, last_ts, inserted, updated
+        RETURNING org_id, metric_ids, first_ts, last_ts, inserted, updated, announced
     ), batches AS (
-        SELECT org_id, count(*) AS batches FROM claimed GROUP BY org_id
+        SELECT org_id, count(*) AS claimed, count(*) FILTER (WHERE NOT announced) AS fresh
+        FROM claimed GROUP BY org_id
     ), spans AS (
-        SELECT claimed.org_id, span.metric_id, min(span.first_ts) AS first_ts,
-               max(span.last_ts) AS last_ts,
-               CAST(COALESCE(sum(span.inserted), 0) AS integer) AS inserted,
-               CAST(COALESCE(sum(span.updated), 0) AS integer) AS updated
+        SELECT claimed.org_id, span.metric_id,
+               min(span.first_ts) AS first_ts, max(span.last_ts) AS last_ts,
+               min(span.first_ts) FILTER (WHERE NOT claimed.announced) AS fresh_first_ts,
+               max(span.last_ts) FILTER (WHERE NOT claimed.announced) AS fresh_last_ts,
+               CAST(COALESCE(sum(span.inserted) FILTER (WHERE NOT claimed.announced), 0)
+                    AS integer) AS inserted,
+               CAST(COALESCE(sum(span.updated) FILTER (WHERE NOT claimed.announced), 0)
+                    AS integer) AS updated
         FROM claimed
         CROSS JOIN LATERAL unnest(
             claimed.metric_ids, claimed.first_ts, claimed.last_ts, claimed.inserted,
@@ -91,15 +99,31 @@ _CLAIM = text(
         ) AS span(metric_id, first_ts, last_ts, inserted, updated)
         GROUP BY claimed.org_id, span.metric_id
     )
-    SELECT batches.org_id, batches.batches,
+    SELECT batches.org_id, batches.claimed, batches.fresh,
            array_agg(spans.metric_id ORDER BY m.key), array_agg(m.key ORDER BY m.key),
            array_agg(spans.first_ts ORDER BY m.key), array_agg(spans.last_ts ORDER BY m.key),
+           array_agg(spans.fresh_first_ts ORDER BY m.key),
+           array_agg(spans.fresh_last_ts ORDER BY m.key),
            array_agg(spans.inserted ORDER BY m.key), array_agg(spans.updated ORDER BY m.key)
     FROM batches
     JOIN spans ON spans.org_id = batches.org_id
     JOIN metrics AS m ON m.org_id = spans.org_id AND m.id = spans.metric_id
-    GROUP BY batches.org_id, batches.batches
+    GROUP BY batches.org_id, batches.claimed, batches.fresh
     """
+)
+
+# What a run that announced batches without rechecking them puts back: one row per
+# organization with the merged spans, already announced, for the next recheck.
+_REQUEUE = text(
+    """
+    INSERT INTO status_rechecks
+        (org_id, metric_ids, first_ts, last_ts, inserted, updated, announced)
+    VALUES (:org_id, :metric_ids, :first_ts, :last_ts, '{}', '{}', true)
+    """
+).bindparams(
+    bindparam("metric_ids", type_=ARRAY(UUID(as_uuid=True))),
+    bindparam("first_ts", type_=ARRAY(TIMESTAMP(timezone=True))),
+    bindparam("last_ts", type_=ARRAY(TIMESTAMP(timezone=True))),
 )
 
 # A run touching more metrics of an organization announces them in several events of at most
@@ -119,44 +143,76 @@ class IngestedMetric(NamedTuple):
 
 
 class Claimed(NamedTuple):
-    """The claimed batches of one organization: how many, and their metrics in key order."""
+    """The claimed queue rows of one organization: how many, how many of them are batches
+    not announced yet and the metrics those wrote (in key order), and every claimed metric's
+    span (earliest first ts, latest last ts) for the recheck."""
 
+    rows: int
     batches: int
-    metrics: list[IngestedMetric]
+    ingested: list[IngestedMetric]
+    spans: dict[uuid.UUID, Span]
 
 
 class Announced(NamedTuple):
-    """What a run did: batches claimed (a full claim means more may be queued) and status
+    """What a run did: queue rows claimed (a full claim means more may be queued) and status
     changes announced."""
 
-    batches: int
+    claimed: int
     status_changes: int
 
 
 async def announce_ingested(
-    session: AsyncSession, *, limit: int = DEFAULT_LIMIT, as_of: datetime | None = None
+    session: AsyncSession,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    recheck: bool = True,
+    as_of: datetime | None = None,
 ) -> Announced:
-    """Claim up to `limit` queued batches, announce them (`metric.points_ingested`) and the
-    status changes they caused, in the caller's transaction (commit it to make the claim and
-    the events durable)."""
+    """Claim up to `limit` queued rows and announce the batches among them
+    (`metric.points_ingested`), in the caller's transaction (commit it to make the claim and
+    the events durable). With `recheck`, also announce the status changes they caused;
+    without, put their merged spans back in the queue (one row per organization) for a later
+    run to recheck."""
     claimed = await claim(session, limit=limit)
     changes = 0
     t = as_of or datetime.now(UTC)
     for org_id in sorted(claimed):
-        await emit_many(session, org_id, ingested_events(claimed[org_id]))
-        spans = {metric.id: (metric.first_ts, metric.last_ts) for metric in claimed[org_id].metrics}
-        changes += await _recheck_organization(session, org_id, spans, t)
-    return Announced(sum(org.batches for org in claimed.values()), changes)
+        org = claimed[org_id]
+        await emit_many(session, org_id, ingested_events(org))
+        if recheck:
+            changes += await _recheck_organization(session, org_id, org.spans, t)
+        else:
+            await session.execute(
+                _REQUEUE,
+                {
+                    "org_id": org_id,
+                    "metric_ids": list(org.spans),
+                    "first_ts": [span[0] for span in org.spans.values()],
+                    "last_ts": [span[1] for span in org.spans.values()],
+                },
+            )
+    return Announced(sum(org.rows for org in claimed.values()), changes)
 
 
 async def claim(session: AsyncSession, *, limit: int) -> dict[uuid.UUID, Claimed]:
-    """Take up to `limit` queued batches (one statement), merged per organization: each
-    written metric's earliest first ts, latest last ts and summed counts over them."""
-    rows = (await session.execute(_CLAIM, {"limit": limit})).all()
-    return {
-        org_id: Claimed(batches, [IngestedMetric(*metric) for metric in zip(*columns, strict=True)])
-        for org_id, batches, *columns in rows
-    }
+    """Take up to `limit` queued rows (one statement), merged per organization."""
+    claimed: dict[uuid.UUID, Claimed] = {}
+    for org_id, rows, batches, ids, keys, firsts, lasts, *fresh in (
+        await session.execute(_CLAIM, {"limit": limit})
+    ).all():
+        claimed[org_id] = Claimed(
+            rows,
+            batches,
+            [
+                IngestedMetric(metric_id, key, first, last, inserted, updated)
+                for metric_id, key, first, last, inserted, updated in zip(
+                    ids, keys, *fresh, strict=True
+                )
+                if first is not None  # written by a batch not announced yet
+            ],
+            dict(zip(ids, zip(firsts, lasts, strict=True), strict=True)),
+        )
+    return claimed
 
 
 def ingested_events(claimed: Claimed) -> list[Announcement]:
@@ -166,8 +222,8 @@ def ingested_events(claimed: Claimed) -> list[Announcement]:
     datetimes (UTC, from PostgreSQL): `emit_many` serializes them with orjson, which writes
     exactly `isoformat()`'s text."""
     events: list[Announcement] = []
-    for start in range(0, len(claimed.metrics), METRICS_PER_EVENT):
-        chunk = claimed.metrics[start : start + METRICS_PER_EVENT]
+    for start in range(0, len(claimed.ingested), METRICS_PER_EVENT):
+        chunk = claimed.ingested[start : start + METRICS_PER_EVENT]
         entries = [
             {
                 "metric_id": str(metric.id),

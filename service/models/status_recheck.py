@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, Identity, Integer, Uuid
+from sqlalchemy import ARRAY, BigInteger, Boolean, DateTime, Identity, Integer, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, CreatedAtMixin, TenantMixin
@@ -15,7 +15,9 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     with the earliest and latest `ts` written and how many points it inserted and updated
     (`metric_ids[i]`, `first_ts[i]`, `last_ts[i]`, `inserted[i]`, `updated[i]`). The worker
     (`service.events.recheck`) claims rows with SKIP LOCKED and deletes them in the
-    transaction that announces them, so a failed run leaves them queued.
+    transaction that announces them, so a failed run leaves them queued. A run that announces
+    batches without rechecking their statuses puts back one `announced` row per organization
+    with their merged spans (no counts): only the recheck is left to do for it.
     """
 
     __tablename__ = "status_rechecks"
@@ -26,3 +28,4 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     last_ts: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
     inserted: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
     updated: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    announced: Mapped[bool] = mapped_column(Boolean, server_default="false")

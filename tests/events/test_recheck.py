@@ -470,7 +470,7 @@ async def test_the_worker_rechecks_every_queued_batch_in_transactions_of_a_limit
         # when the worker's recheck step runs, claiming one batch per transaction
         monkeypatch.setattr(worker_module, "RECHECK_LIMIT", 1)
         worker = DeliveryWorker(sessions, Settings(database_url=None), sweep=False)
-        emitted = await worker.recheck_once()
+        emitted = await worker.announce_once()
 
         # then it drained the queue; the first transaction already read every committed
         # point (statuses are computed now, not per batch): one net move, nothing after it
@@ -480,14 +480,70 @@ async def test_the_worker_rechecks_every_queued_batch_in_transactions_of_a_limit
             assert await status_changes(check, org) == [(key_result.id, "no_data", "done")]
 
 
+async def test_a_run_without_recheck_announces_the_batches_and_leaves_their_spans_queued(
+    session: AsyncSession,
+) -> None:
+    # given a batch that moves a key result
+    org = await factories.create_org(session)
+    key_result = await revenue_key_result(session, org)
+    await ingest(session, org.id, points("revenue", [10.0] * 5))
+
+    # when a run announces it without rechecking statuses
+    assert await announce_ingested(session, recheck=False) == (1, 0)
+
+    # then the batch is announced, no status change yet, and one announced row holds its
+    # span for the recheck
+    assert await points_ingested(session, org) == 1
+    assert await status_changes(session, org) == []
+    (row,) = await queued(session, org)
+    assert row.announced and row.inserted == [] and len(row.metric_ids) == 1
+
+    # and the next run rechecks it without announcing the batch again
+    assert await announce_ingested(session) == (1, 1)
+    assert await status_changes(session, org) == [(key_result.id, "no_data", "on_track")]
+    assert await points_ingested(session, org) == 1
+    assert await queued(session, org) == []
+
+
+def test_the_worker_announces_every_interval_and_rechecks_at_most_its_share() -> None:
+    # given the cadence of a 1 s interval, runs taking 1 s when they recheck and none when
+    # they do not, each sleep ending 1 ms early
+    cadence = worker_module.RecheckCadence(1.0)
+    now, runs = 0.0, []
+
+    # when the loop runs twelve times
+    for _ in range(12):
+        recheck = cadence.due(now)
+        runs.append((round(now, 3), recheck))
+        took = 1.0 if recheck else 0.0
+        now += took + max(0.0, cadence.ran(now, took, rechecked=recheck) - 0.001)
+
+    # then it announces every second and, after a recheck of 1 s, rechecks again 9 s later
+    assert [t for t, _ in runs] == [
+        0.0,
+        1.0,
+        1.999,
+        2.998,
+        3.997,
+        4.996,
+        5.995,
+        6.994,
+        7.993,
+        8.992,
+        9.991,
+        10.991,
+    ]
+    assert [recheck for _, recheck in runs] == [True] + [False] * 9 + [True, False]
+
+
 @pytest.mark.parametrize(
     ("duration", "interval", "pause"),
     [
         (0.1, 1.0, 0.9),  # a quick run: the rest of the interval
         (0.0, 1.0, 1.0),
-        (0.5, 1.0, 2.0),  # a long run: rest 4x as long, at most a fifth of the time rechecking
-        (3.0, 1.0, 12.0),
-        (3.0, 30.0, 27.0),  # a long interval still rules when the run is short enough
+        (0.5, 1.0, 4.5),  # a long run: rest 9x as long, at most a tenth of the time rechecking
+        (3.0, 1.0, 27.0),
+        (2.0, 30.0, 28.0),  # a long interval still rules when the run is short enough
     ],
 )
 def test_the_recheck_loop_rests_longer_after_a_long_run(
@@ -501,11 +557,13 @@ def test_the_recheck_loop_rests_longer_after_a_long_run(
 async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organization_and_metric(
     session: AsyncSession,
 ) -> None:
-    # given three queued batches of two organizations, two of them writing the same metric,
-    # and one queued before revision 0009 (no counts)
+    # given four queued rows of two organizations: two batches writing the same metric, a
+    # row already announced (merged spans put back by a run that did not recheck), and a
+    # batch of another organization
     first, second = await factories.create_org(session), await factories.create_org(session)
     revenue = await factories.create_metric(session, first, key="revenue")
     signups = await factories.create_metric(session, first, key="signups")
+    visits = await factories.create_metric(session, first, key="visits")
     churn = await factories.create_metric(session, second, key="churn")
     t = datetime(2026, 3, 1, tzinfo=UTC)
     hour = timedelta(hours=1)
@@ -527,7 +585,21 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 inserted=[2],
                 updated=[5],
             ),
-            StatusRecheck(org_id=second.id, metric_ids=[churn.id], first_ts=[t], last_ts=[t]),
+            StatusRecheck(
+                org_id=first.id,
+                metric_ids=[revenue.id, visits.id],
+                first_ts=[t - 5 * hour, t],
+                last_ts=[t - 4 * hour, t],
+                announced=True,
+            ),
+            StatusRecheck(
+                org_id=second.id,
+                metric_ids=[churn.id],
+                first_ts=[t],
+                last_ts=[t],
+                inserted=[1],
+                updated=[0],
+            ),
         ]
     )
     await session.flush()
@@ -535,16 +607,26 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
     # when one claim takes them all
     claimed = await claim(session, limit=10)
 
-    # then per organization: its batches, and each metric (in key order) from its earliest to
-    # its latest written point with its counts summed; the queue is empty
+    # then per organization: the rows, the batches not announced yet with each metric they
+    # wrote (in key order, from its earliest to its latest written point, counts summed),
+    # and for the recheck every claimed metric's span, the announced row's included; the
+    # queue is empty
     assert claimed == {
         first.id: Claimed(
+            3,
             2,
             [
                 IngestedMetric(revenue.id, "revenue", t - hour, t + 2 * hour, 5, 6),
                 IngestedMetric(signups.id, "signups", t + hour, t + hour, 1, 0),
             ],
+            {
+                revenue.id: (t - 5 * hour, t + 2 * hour),
+                signups.id: (t + hour, t + hour),
+                visits.id: (t, t),
+            },
         ),
-        second.id: Claimed(1, [IngestedMetric(churn.id, "churn", t, t, 0, 0)]),
+        second.id: Claimed(
+            1, 1, [IngestedMetric(churn.id, "churn", t, t, 1, 0)], {churn.id: (t, t)}
+        ),
     }
     assert await queued(session, first) == [] and await queued(session, second) == []
