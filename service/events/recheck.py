@@ -79,9 +79,11 @@ _CLAIM = text(
         WHERE id IN (
             SELECT id FROM status_rechecks ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
         )
-        RETURNING org_id, metric_ids, first_ts, last_ts, inserted, updated, announced
+        RETURNING org_id, metric_ids, first_ts, last_ts, inserted, updated, announced,
+                  created_at
     ), batches AS (
-        SELECT org_id, count(*) AS claimed, count(*) FILTER (WHERE NOT announced) AS fresh
+        SELECT org_id, count(*) AS claimed, count(*) FILTER (WHERE NOT announced) AS fresh,
+               min(created_at) AS queued_since
         FROM claimed GROUP BY org_id
     ), spans AS (
         SELECT claimed.org_id, span.metric_id,
@@ -99,7 +101,7 @@ _CLAIM = text(
         ) AS span(metric_id, first_ts, last_ts, inserted, updated)
         GROUP BY claimed.org_id, span.metric_id
     )
-    SELECT batches.org_id, batches.claimed, batches.fresh,
+    SELECT batches.org_id, batches.claimed, batches.fresh, batches.queued_since,
            array_agg(spans.metric_id ORDER BY m.key), array_agg(m.key ORDER BY m.key),
            array_agg(spans.first_ts ORDER BY m.key), array_agg(spans.last_ts ORDER BY m.key),
            array_agg(spans.fresh_first_ts ORDER BY m.key),
@@ -108,17 +110,18 @@ _CLAIM = text(
     FROM batches
     JOIN spans ON spans.org_id = batches.org_id
     JOIN metrics AS m ON m.org_id = spans.org_id AND m.id = spans.metric_id
-    GROUP BY batches.org_id, batches.claimed, batches.fresh
+    GROUP BY batches.org_id, batches.claimed, batches.fresh, batches.queued_since
     """
 )
 
 # What a run that announced batches without rechecking them puts back: one row per
-# organization with the merged spans, already announced, for the next recheck.
+# organization with the merged spans, already announced, for the next recheck, queued since
+# the earliest of them (`status_recheck_lag_seconds` keeps counting from there).
 _REQUEUE = text(
     """
     INSERT INTO status_rechecks
-        (org_id, metric_ids, first_ts, last_ts, inserted, updated, announced)
-    VALUES (:org_id, :metric_ids, :first_ts, :last_ts, '{}', '{}', true)
+        (org_id, metric_ids, first_ts, last_ts, inserted, updated, announced, created_at)
+    VALUES (:org_id, :metric_ids, :first_ts, :last_ts, '{}', '{}', true, :queued_since)
     """
 ).bindparams(
     bindparam("metric_ids", type_=ARRAY(UUID(as_uuid=True))),
@@ -144,11 +147,13 @@ class IngestedMetric(NamedTuple):
 
 class Claimed(NamedTuple):
     """The claimed queue rows of one organization: how many, how many of them are batches
-    not announced yet and the metrics those wrote (in key order), and every claimed metric's
-    span (earliest first ts, latest last ts) for the recheck."""
+    not announced yet, when the earliest was queued, the metrics the batches wrote (in key
+    order), and every claimed metric's span (earliest first ts, latest last ts) for the
+    recheck."""
 
     rows: int
     batches: int
+    queued_since: datetime
     ingested: list[IngestedMetric]
     spans: dict[uuid.UUID, Span]
 
@@ -189,6 +194,7 @@ async def announce_ingested(
                     "metric_ids": list(org.spans),
                     "first_ts": [span[0] for span in org.spans.values()],
                     "last_ts": [span[1] for span in org.spans.values()],
+                    "queued_since": org.queued_since,
                 },
             )
     return Announced(sum(org.rows for org in claimed.values()), changes)
@@ -197,12 +203,13 @@ async def announce_ingested(
 async def claim(session: AsyncSession, *, limit: int) -> dict[uuid.UUID, Claimed]:
     """Take up to `limit` queued rows (one statement), merged per organization."""
     claimed: dict[uuid.UUID, Claimed] = {}
-    for org_id, rows, batches, ids, keys, firsts, lasts, *fresh in (
+    for org_id, rows, batches, since, ids, keys, firsts, lasts, *fresh in (
         await session.execute(_CLAIM, {"limit": limit})
     ).all():
         claimed[org_id] = Claimed(
             rows,
             batches,
+            since,
             [
                 IngestedMetric(metric_id, key, first, last, inserted, updated)
                 for metric_id, key, first, last, inserted, updated in zip(

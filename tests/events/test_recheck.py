@@ -487,6 +487,9 @@ async def test_a_run_without_recheck_announces_the_batches_and_leaves_their_span
     org = await factories.create_org(session)
     key_result = await revenue_key_result(session, org)
     await ingest(session, org.id, points("revenue", [10.0] * 5))
+    (batch,) = await queued(session, org)
+    batch.created_at = batch_queued_at = datetime.now(UTC) - timedelta(minutes=3)
+    await session.flush()
 
     # when a run announces it without rechecking statuses
     assert await announce_ingested(session, recheck=False) == (1, 0)
@@ -497,6 +500,7 @@ async def test_a_run_without_recheck_announces_the_batches_and_leaves_their_span
     assert await status_changes(session, org) == []
     (row,) = await queued(session, org)
     assert row.announced and row.inserted == [] and len(row.metric_ids) == 1
+    assert row.created_at == batch_queued_at  # the lag gauge keeps counting from the batch
 
     # and the next run rechecks it without announcing the batch again
     assert await announce_ingested(session) == (1, 1)
@@ -605,6 +609,9 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
     await session.flush()
 
     # when one claim takes them all
+    queued_since = {
+        org.id: min(row.created_at for row in await queued(session, org)) for org in (first, second)
+    }
     claimed = await claim(session, limit=10)
 
     # then per organization: the rows, the batches not announced yet with each metric they
@@ -615,6 +622,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
         first.id: Claimed(
             3,
             2,
+            queued_since[first.id],
             [
                 IngestedMetric(revenue.id, "revenue", t - hour, t + 2 * hour, 5, 6),
                 IngestedMetric(signups.id, "signups", t + hour, t + hour, 1, 0),
@@ -626,7 +634,11 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
             },
         ),
         second.id: Claimed(
-            1, 1, [IngestedMetric(churn.id, "churn", t, t, 1, 0)], {churn.id: (t, t)}
+            1,
+            1,
+            queued_since[second.id],
+            [IngestedMetric(churn.id, "churn", t, t, 1, 0)],
+            {churn.id: (t, t)},
         ),
     }
     assert await queued(session, first) == [] and await queued(session, second) == []
