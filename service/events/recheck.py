@@ -15,7 +15,10 @@ those seconds are coalesced:
   covers;
 - each touched key result's window is read once however many batches reached it, and a key
   result that moved and moved back in between announces nothing (only net changes are
-  announced).
+  announced). A recheck reads whole windows, so under heavy ingestion it has its own, longer
+  cadence (`service.webhooks.worker.RecheckCadence`, at most a tenth of the worker's time):
+  a run that does not recheck (`recheck=False`) still announces the batches and puts their
+  merged spans back in the queue as one `announced` row per organization.
 
 The queue row is written in the batch's transaction and deleted in the one that announces
 it, so no committed batch goes unannounced and none is announced twice: a crash or an error
@@ -24,11 +27,11 @@ leaves the claimed rows queued for the next run. One transaction per run:
 1. claim up to `limit` queue rows: `DELETE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
    LOCKED)`, so concurrent workers take disjoint rows, and merge their spans and counts per
    metric in the same statement, which returns one row per organization;
-2. per organization, emit the `metric.points_ingested` events, then, under an advisory
-   transaction lock (concurrent workers recheck one organization one after the other), lock
-   the stored statuses of the key results the points can move, find those key results
-   (active, objective neither draft nor archived, window reached) and compute each one's
-   status now with one window-aggregate statement;
+2. per organization, emit the `metric.points_ingested` events; then, when rechecking, under
+   an advisory transaction lock (concurrent workers recheck one organization one after the
+   other), lock the stored statuses of the key results the points can move, find those key
+   results (active, objective neither draft nor archived, window reached) and compute each
+   one's status now with one window-aggregate statement (else put the spans back);
 3. compare with the stored status (`key_result_statuses`): a difference is announced with
    `cause: "ingest"` and stored; a key result without a stored status is stored silently
    (its first observation: nothing says what it was before).
