@@ -11,7 +11,7 @@ What is exported (prefix `lodestar_`):
   scrape time (no bookkeeping on the request path).
 - `webhook_deliveries_pending`, `webhook_delivery_lag_seconds` (how long the oldest due
   attempt has waited), `status_rechecks_queued`, `status_recheck_lag_seconds` (age of the
-  oldest ingested batch whose status changes are not announced yet): the work waiting for
+  oldest ingested batch whose event or status changes are not announced yet): the work waiting for
   `lodestar worker`, read from the database at scrape time (one statement), so an alert on
   the lags catches a worker that stopped. Left out of a scrape when the database does not
   answer.
@@ -147,7 +147,8 @@ _BACKLOG_GAUGES = (
     ),
     (
         "lodestar_status_rechecks_queued",
-        "Ingested batches whose key-result status changes are not announced yet.",
+        "Queued ingestion rows: batches (or their merged spans) whose event or key-result"
+        " status changes are not announced yet.",
     ),
     (
         "lodestar_status_recheck_lag_seconds",

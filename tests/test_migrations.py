@@ -114,7 +114,7 @@ async def test_large_ingestion_values_use_lz4_where_the_server_has_it(database_u
         await conn.close()
 
 
-async def test_batches_queued_before_0009_count_as_announced(admin_url: str) -> None:
+async def test_batches_queued_by_code_before_0009_count_as_announced(admin_url: str) -> None:
     # given a database at 0008 with a queued batch (its event was written with it)
     url = await create_database(admin_url)
     config = alembic_config(url)
@@ -134,7 +134,8 @@ async def test_batches_queued_before_0009_count_as_announced(admin_url: str) -> 
             # when migrating to 0009
             await asyncio.to_thread(command.upgrade, config, "0009")
 
-            # then it is marked announced, with no counts; new rows default to not announced
+            # then it is marked announced, with no counts, and so is a row written afterwards
+            # by code that does not know the column (an old process during an upgrade)
             row = await conn.fetchrow("SELECT announced, inserted, updated FROM status_rechecks")
             assert (row["announced"], row["inserted"], row["updated"]) == (True, [], [])
             await conn.execute(
@@ -142,12 +143,7 @@ async def test_batches_queued_before_0009_count_as_announced(admin_url: str) -> 
                 " VALUES ($1, ARRAY[gen_random_uuid()], ARRAY[now()], ARRAY[now()])",
                 org,
             )
-            assert (
-                await conn.fetchval(
-                    "SELECT announced FROM status_rechecks ORDER BY id DESC LIMIT 1"
-                )
-                is False
-            )
+            assert await conn.fetchval("SELECT bool_and(announced) FROM status_rechecks") is True
         finally:
             await conn.close()
     finally:

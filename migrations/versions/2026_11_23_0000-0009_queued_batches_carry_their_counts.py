@@ -7,8 +7,10 @@ therefore also carries how many points of each metric the batch inserted and upd
 `inserted[i]` and `updated[i]` belong to `metric_ids[i]`, and `announced` says whether the
 row's event is written: a run that announces batches without rechecking their statuses (the
 recheck has its own, longer cadence under load) puts their merged spans back as one
-announced row. Rows queued before this revision announced themselves (the batch wrote its
-event), so they are marked announced and get empty counts.
+announced row. The column defaults to true and the upsert writes false: rows queued before
+this revision, or by a process still running the code before it, announced themselves (the
+batch wrote its event) and get empty counts. During an upgrade, stop the workers of the old
+code first: an old worker claiming a new row deletes it without writing its event.
 
 Revision ID: 0009
 Revises: 0008
@@ -42,9 +44,8 @@ def upgrade() -> None:
         )
     op.add_column(
         "status_rechecks",
-        sa.Column("announced", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("announced", sa.Boolean(), server_default=sa.text("true"), nullable=False),
     )
-    op.execute("UPDATE status_rechecks SET announced = true")
     # Like the queue's other arrays (revision 0004): lz4 where the server has it.
     statements = "\n".join(
         f"ALTER TABLE status_rechecks ALTER COLUMN {column} SET COMPRESSION lz4;"

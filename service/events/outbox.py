@@ -1,5 +1,8 @@
 """Transactional outbox: every change records its event in the same transaction.
 
+(Ingestion is the exception: a batch queues itself in its transaction and the worker writes
+its `metric.points_ingested` event, see `service.events.recheck`.)
+
 Services call `emit` next to the write it describes; a rolled-back transaction therefore
 emits nothing. In that same transaction `emit` also fans the event out to webhooks: one
 `deliveries` row per enabled endpoint of the organization subscribed to the event's type

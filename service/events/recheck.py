@@ -73,14 +73,19 @@ DEFAULT_LIMIT = 1000
 # aggregate and sends one row per organization, its metrics in key order (the event's).
 # Counts and the event's spans come from the batches not announced yet; the recheck's spans
 # from every claimed row (a row `announced` is the merged spans a run announced without
-# rechecking them, or a batch queued before revision 0009, which announced itself). A metric
-# deleted since has no points left to announce or recheck: the join drops it.
+# rechecking them, or a batch written by code before revision 0009, which announced itself).
+# A run that will not recheck claims only batches not announced yet (`fresh_only`): the rows
+# it puts back are not claimed again until a recheck, so its drain loop ends. A metric
+# deleted since has no points left to announce or recheck: the join drops it (its rows still
+# count as claimed).
 _CLAIM = text(
     """
     WITH claimed AS (
         DELETE FROM status_rechecks
         WHERE id IN (
-            SELECT id FROM status_rechecks ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+            SELECT id FROM status_rechecks
+            WHERE NOT (announced AND :fresh_only)
+            ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
         )
         RETURNING org_id, metric_ids, first_ts, last_ts, inserted, updated, announced,
                   created_at
@@ -104,16 +109,18 @@ _CLAIM = text(
         ) AS span(metric_id, first_ts, last_ts, inserted, updated)
         GROUP BY claimed.org_id, span.metric_id
     )
-    SELECT batches.org_id, batches.claimed, batches.fresh, batches.queued_since,
-           array_agg(spans.metric_id ORDER BY m.key), array_agg(m.key ORDER BY m.key),
-           array_agg(spans.first_ts ORDER BY m.key), array_agg(spans.last_ts ORDER BY m.key),
-           array_agg(spans.fresh_first_ts ORDER BY m.key),
-           array_agg(spans.fresh_last_ts ORDER BY m.key),
-           array_agg(spans.inserted ORDER BY m.key), array_agg(spans.updated ORDER BY m.key)
+    SELECT batches.org_id, batches.claimed, batches.fresh, batches.queued_since, named.*
     FROM batches
-    JOIN spans ON spans.org_id = batches.org_id
-    JOIN metrics AS m ON m.org_id = spans.org_id AND m.id = spans.metric_id
-    GROUP BY batches.org_id, batches.claimed, batches.fresh, batches.queued_since
+    CROSS JOIN LATERAL (
+        SELECT array_agg(spans.metric_id ORDER BY m.key), array_agg(m.key ORDER BY m.key),
+               array_agg(spans.first_ts ORDER BY m.key), array_agg(spans.last_ts ORDER BY m.key),
+               array_agg(spans.fresh_first_ts ORDER BY m.key),
+               array_agg(spans.fresh_last_ts ORDER BY m.key),
+               array_agg(spans.inserted ORDER BY m.key), array_agg(spans.updated ORDER BY m.key)
+        FROM spans
+        JOIN metrics AS m ON m.org_id = spans.org_id AND m.id = spans.metric_id
+        WHERE spans.org_id = batches.org_id
+    ) AS named
     """
 )
 
@@ -181,7 +188,7 @@ async def announce_ingested(
     the events durable). With `recheck`, also announce the status changes they caused;
     without, put their merged spans back in the queue (one row per organization) for a later
     run to recheck."""
-    claimed = await claim(session, limit=limit)
+    claimed = await claim(session, limit=limit, fresh_only=not recheck)
     changes = 0
     t = as_of or datetime.now(UTC)
     for org_id in sorted(claimed):
@@ -189,7 +196,7 @@ async def announce_ingested(
         await emit_many(session, org_id, ingested_events(org))
         if recheck:
             changes += await _recheck_organization(session, org_id, org.spans, t)
-        else:
+        elif org.spans:
             await session.execute(
                 _REQUEUE,
                 {
@@ -203,12 +210,16 @@ async def announce_ingested(
     return Announced(sum(org.rows for org in claimed.values()), changes)
 
 
-async def claim(session: AsyncSession, *, limit: int) -> dict[uuid.UUID, Claimed]:
-    """Take up to `limit` queued rows (one statement), merged per organization."""
+async def claim(
+    session: AsyncSession, *, limit: int, fresh_only: bool = False
+) -> dict[uuid.UUID, Claimed]:
+    """Take up to `limit` queued rows (one statement), merged per organization; with
+    `fresh_only`, only batches not announced yet."""
     claimed: dict[uuid.UUID, Claimed] = {}
-    for org_id, rows, batches, since, ids, keys, firsts, lasts, *fresh in (
-        await session.execute(_CLAIM, {"limit": limit})
+    for org_id, rows, batches, since, *arrays in (
+        await session.execute(_CLAIM, {"limit": limit, "fresh_only": fresh_only})
     ).all():
+        ids, keys, firsts, lasts, *fresh = (array or [] for array in arrays)  # none left: null
         claimed[org_id] = Claimed(
             rows,
             batches,

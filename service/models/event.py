@@ -9,7 +9,8 @@ from service.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin
 
 
 class Event(IdMixin, TenantMixin, CreatedAtMixin, Base):
-    """Transactional outbox: written in the same transaction as the change it describes."""
+    """Transactional outbox: written in the same transaction as the change it describes
+    (ingested points: by the worker, from the batch's queue row, `service.events.recheck`)."""
 
     __tablename__ = "events"
     __table_args__ = (

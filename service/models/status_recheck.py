@@ -28,4 +28,6 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     last_ts: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
     inserted: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
     updated: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
-    announced: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # True unless the upsert says otherwise: a row from code before revision 0009 announced
+    # itself (its batch wrote its own event).
+    announced: Mapped[bool] = mapped_column(Boolean, server_default="true")

@@ -97,9 +97,10 @@ _UPSERT = """
         -- each written metric with its earliest and latest ts and its counts, for the
         -- `metric.points_ingested` event and the status recheck (the aggregates of one
         -- group read its rows in one order: no sort needed).
-        INSERT INTO status_rechecks (org_id, metric_ids, first_ts, last_ts, inserted, updated)
+        INSERT INTO status_rechecks
+            (org_id, metric_ids, first_ts, last_ts, inserted, updated, announced)
         SELECT CAST(:org_id AS uuid), array_agg(metric_id), array_agg(first_ts),
-               array_agg(last_ts), array_agg(inserted), array_agg(updated)
+               array_agg(last_ts), array_agg(inserted), array_agg(updated), false
         FROM per_metric
         HAVING count(*) > 0
     )

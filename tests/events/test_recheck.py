@@ -4,6 +4,7 @@ the changes writers announce. Rechecks are called directly (the worker's loop on
 them)."""
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -478,6 +479,7 @@ async def test_the_worker_rechecks_every_queued_batch_in_transactions_of_a_limit
         async with sessions() as check:
             assert await queued(check, org) == []
             assert await status_changes(check, org) == [(key_result.id, "no_data", "done")]
+            assert await points_ingested(check, org) == 3  # one per transaction
 
 
 async def test_a_run_without_recheck_announces_the_batches_and_leaves_their_spans_queued(
@@ -509,6 +511,59 @@ async def test_a_run_without_recheck_announces_the_batches_and_leaves_their_span
     assert await queued(session, org) == []
 
 
+async def test_a_drain_without_recheck_ends_however_many_organizations_it_puts_back(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given batches of three organizations, claimed two rows per transaction
+    orgs = []
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(3):
+            sessions, org = await stack.enter_async_context(committed_org(engine))
+            await committed_revenue_key_result(sessions, org)
+            await committed_batch(sessions, org, [10.0] * 5)
+            orgs.append(org)
+        monkeypatch.setattr(worker_module, "RECHECK_LIMIT", 2)
+        worker = DeliveryWorker(sessions, Settings(database_url=None), sweep=False)
+
+        # when the worker announces without rechecking (it used to claim the rows it put
+        # back, one per organization, forever)
+        changes = await asyncio.wait_for(worker.announce_once(recheck=False), 10)
+
+        # then each batch is announced once and waits, announced, for the recheck
+        assert changes == 0
+        async with sessions() as check:
+            for org in orgs:
+                assert await points_ingested(check, org) == 1
+                assert [row.announced for row in await queued(check, org)] == [True]
+
+
+async def test_a_claim_counts_the_rows_of_metrics_deleted_since(session: AsyncSession) -> None:
+    # given a queued batch whose only metric is gone
+    org = await factories.create_org(session)
+    gone = await factories.create_metric(session, org, key="gone")
+    now = datetime.now(UTC)
+    session.add(
+        StatusRecheck(
+            org_id=org.id,
+            metric_ids=[gone.id],
+            first_ts=[now],
+            last_ts=[now],
+            inserted=[1],
+            updated=[0],
+            announced=False,
+        )
+    )
+    await session.flush()
+    await session.delete(gone)
+    await session.flush()
+
+    # when a run claims it, then it is counted (a drain loop must not stop early), announced
+    # as nothing and gone from the queue
+    assert await announce_ingested(session) == (1, 0)
+    assert await points_ingested(session, org) == 0
+    assert await queued(session, org) == []
+
+
 def test_the_worker_announces_every_interval_and_rechecks_at_most_its_share() -> None:
     # given the cadence of a 1 s interval, runs taking 1 s when they recheck and none when
     # they do not, each sleep ending 1 ms early
@@ -522,7 +577,8 @@ def test_the_worker_announces_every_interval_and_rechecks_at_most_its_share() ->
         took = 1.0 if recheck else 0.0
         now += took + max(0.0, cadence.ran(now, took, rechecked=recheck) - 0.001)
 
-    # then it announces every second and, after a recheck of 1 s, rechecks again 9 s later
+    # then it announces every second and, after a recheck of 1 s, rechecks again about 9 s
+    # later (a run starting within the slack of its time rechecks)
     assert [t for t, _ in runs] == [
         0.0,
         1.0,
@@ -580,6 +636,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 last_ts=[t + hour, t + 2 * hour],
                 inserted=[1, 3],
                 updated=[0, 1],
+                announced=False,
             ),
             StatusRecheck(
                 org_id=first.id,
@@ -588,6 +645,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 last_ts=[t + hour],
                 inserted=[2],
                 updated=[5],
+                announced=False,
             ),
             StatusRecheck(
                 org_id=first.id,
@@ -603,6 +661,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 last_ts=[t],
                 inserted=[1],
                 updated=[0],
+                announced=False,
             ),
         ]
     )
