@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,13 +38,6 @@ from service.points.schemas import (
 FIELDS = frozenset(("metric", "ts", "value", "dimensions", "source"))
 NO_DIMENSIONS = "{}"
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-
-
-class MetricRef(NamedTuple):
-    """What validation needs of a metric (plain values: ORM attributes cost per point)."""
-
-    id: str
-    archived: bool
 
 
 def _error(index: int, field: str | None, code: PointErrorCode, message: str) -> dict[str, Any]:
@@ -72,7 +65,7 @@ def _dimensions_error(dimensions: Any) -> str | None:
 
 def validate(
     items: list[Any],
-    metrics: dict[str, MetricRef] | None,
+    metrics: dict[str, bool] | None,
     *,
     route_metric: str | None,
     text_values: bool,
@@ -82,7 +75,8 @@ def validate(
 ) -> dict[tuple[str, datetime, str], Row]:
     """Check every point; return rows by identity (last wins).
 
-    With `metrics` None, whether a key names a metric that takes points is left to the
+    `metrics` maps each known key to whether its metric is archived. With `metrics` None,
+    whether a key names a metric that takes points is left to the
     upsert (`repository.upsert`), which refuses the batch otherwise. Row timestamps are in
     UTC (the upsert relies on it).
 
@@ -107,7 +101,7 @@ def validate(
 
         # metric
         key: Any = item.get("metric", route_metric)
-        metric: MetricRef | None = None
+        archived: bool | None = None
         if key is None:
             errors.append(_error(index, "metric", PointErrorCode.REQUIRED, "metric is required"))
             failed = True
@@ -121,12 +115,14 @@ def validate(
                 )
             )
             failed = True
-        elif type(key) is not str or (metrics is not None and (metric := metrics.get(key)) is None):
+        elif type(key) is not str or (
+            metrics is not None and (archived := metrics.get(key)) is None
+        ):
             errors.append(
                 _error(index, "metric", PointErrorCode.UNKNOWN_METRIC, f"unknown metric {key!r}")
             )
             failed = True
-        elif metric is not None and metric.archived:
+        elif archived:
             errors.append(
                 _error(
                     index,
@@ -284,16 +280,11 @@ async def ingest(
         # point's fault, and check again (a batch refused above meets a metric archived or
         # deleted meanwhile here).
         keys = [route_metric] if route_metric is not None else _metric_keys(items)
-        metrics = {
-            key: MetricRef(metric_id, archived)
-            for key, (metric_id, archived) in (
-                await repository.metrics_by_key(session, org_id, keys)
-            ).items()
-        }
+        metrics = await repository.metrics_by_key(session, org_id, keys)
         if route_metric is not None:
             if route_metric not in metrics:
                 raise NotFound(f"metric {route_metric!r} not found", field="key")
-            if metrics[route_metric].archived:
+            if metrics[route_metric]:
                 raise Invalid(
                     f"metric {route_metric!r} is archived and takes no points", field="key"
                 )
