@@ -45,18 +45,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.outbox import emit_many
 from service.events.status import (
+    SPANS,
     Announcement,
     Span,
     StoredStatus,
     lock_metric_statuses,
     metric_key_results,
     metric_scores,
+    span_params,
     status_changed,
     store_statuses,
 )
@@ -131,13 +132,9 @@ _REQUEUE = text(
     """
     INSERT INTO status_rechecks
         (org_id, metric_ids, first_ts, last_ts, inserted, updated, announced, created_at)
-    VALUES (:org_id, :metric_ids, :first_ts, :last_ts, '{}', '{}', true, :queued_since)
+    VALUES (:org, :metric_ids, :firsts, :lasts, '{}', '{}', true, :queued_since)
     """
-).bindparams(
-    bindparam("metric_ids", type_=ARRAY(UUID(as_uuid=True))),
-    bindparam("first_ts", type_=ARRAY(TIMESTAMP(timezone=True))),
-    bindparam("last_ts", type_=ARRAY(TIMESTAMP(timezone=True))),
-)
+).bindparams(*SPANS)
 
 # A run touching more metrics of an organization announces them in several events of at most
 # this many, so that an event (and a webhook body) stays around 200 KB.
@@ -199,13 +196,7 @@ async def announce_ingested(
         elif org.spans:
             await session.execute(
                 _REQUEUE,
-                {
-                    "org_id": org_id,
-                    "metric_ids": list(org.spans),
-                    "first_ts": [span[0] for span in org.spans.values()],
-                    "last_ts": [span[1] for span in org.spans.values()],
-                    "queued_since": org.queued_since,
-                },
+                span_params(org_id, org.spans, t) | {"queued_since": org.queued_since},
             )
     return Announced(sum(org.rows for org in claimed.values()), changes)
 

@@ -354,7 +354,8 @@ _MATCH = """
       AND (cy.starts_on::timestamp AT TIME ZONE 'UTC') < :t
       AND kr.first_ts < LEAST(:t, ((cy.ends_on + 1)::timestamp AT TIME ZONE 'UTC'))
 """
-_SPANS = (
+# Spans as bound arrays (`span_params`), for every statement taking them.
+SPANS = (
     bindparam("metric_ids", type_=ARRAY(UUID(as_uuid=True))),
     bindparam("firsts", type_=ARRAY(TIMESTAMP(timezone=True))),
     bindparam("lasts", type_=ARRAY(TIMESTAMP(timezone=True))),
@@ -369,7 +370,7 @@ _METRIC_KEY_RESULTS = text(
            (org.settings -> 'on_track_ratio')::text, (org.settings -> 'at_risk_ratio')::text
     """
     + _MATCH.format(join="JOIN organizations org ON org.id = :org")
-).bindparams(*_SPANS)
+).bindparams(*SPANS)
 
 # ... their stored statuses, locked (rows of key results without one are not locked: there
 # is nothing to lock; their first observation is stored only if nobody stored one meanwhile).
@@ -380,7 +381,7 @@ _LOCK_METRIC_STATUSES = text(
         " ON stored.org_id = :org AND stored.key_result_id = kr.id"
     )
     + " ORDER BY kr.id FOR UPDATE OF stored"
-).bindparams(*_SPANS)
+).bindparams(*SPANS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +425,8 @@ def metric_score(
     return MetricScore(status, progress, expected)
 
 
-def _span_params(org_id: uuid.UUID, spans: Mapping[uuid.UUID, Span], t: datetime) -> dict[str, Any]:
+def span_params(org_id: uuid.UUID, spans: Mapping[uuid.UUID, Span], t: datetime) -> dict[str, Any]:
+    """The parameters of a statement taking an organization's spans (`SPANS`) at `t`."""
     return {
         "org": org_id,
         "metric_ids": list(spans),
@@ -441,7 +443,7 @@ async def lock_metric_statuses(
     statement); by key result. Run it first, then read: see the module docstring."""
     if not spans:
         return {}
-    result = await session.execute(_LOCK_METRIC_STATUSES, _span_params(org_id, spans, t))
+    result = await session.execute(_LOCK_METRIC_STATUSES, span_params(org_id, spans, t))
     return {kr_id: value for kr_id, value in result.all()}
 
 
@@ -452,7 +454,7 @@ async def metric_key_results(
     organization's thresholds; one statement."""
     if not spans:
         return formulas.Thresholds(), []
-    found = (await session.execute(_METRIC_KEY_RESULTS, _span_params(org_id, spans, t))).all()
+    found = (await session.execute(_METRIC_KEY_RESULTS, span_params(org_id, spans, t))).all()
     if not found:
         return formulas.Thresholds(), []
     thresholds = formulas.Thresholds.from_json_texts(found[0][8], found[0][9])
