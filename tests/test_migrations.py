@@ -12,6 +12,7 @@ from service.migrations import (
     upgrade_to_head,
 )
 from service.models import Base
+from service.models.point import VACUUM_AS_IT_GROWS
 from tests.database import create_database, drop_database, plain_url
 
 RELATIONS = """
@@ -148,3 +149,15 @@ async def test_batches_queued_by_code_before_0009_count_as_announced(admin_url: 
             await conn.close()
     finally:
         await drop_database(admin_url, url)
+
+
+async def test_points_are_vacuumed_every_100000_inserted_rows(database_url: str) -> None:
+    # given: a migrated database
+    conn = await asyncpg.connect(plain_url(database_url))
+    try:
+        # when: reading the points table's storage parameters
+        options = await conn.fetchval("SELECT reloptions FROM pg_class WHERE relname = 'points'")
+    finally:
+        await conn.close()
+    # then: insert-triggered autovacuum runs by row count alone, as the model declares
+    assert sorted(options) == sorted(f"{key}={value}" for key, value in VACUUM_AS_IT_GROWS.items())

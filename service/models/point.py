@@ -16,6 +16,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, tenant_fk
 
+# Insert-triggered autovacuum every 100,000 new points, whatever the table's size (migration
+# 0010): only a vacuum marks pages all-visible, and only on those does a window's aggregate
+# read the primary key alone.
+VACUUM_AS_IT_GROWS = {
+    "autovacuum_vacuum_insert_threshold": 100_000,
+    "autovacuum_vacuum_insert_scale_factor": 0,
+}
+
 
 class Point(Base):
     """One observation of a metric.
@@ -23,7 +31,9 @@ class Point(Base):
     Identity is (metric, ts, dimensions): a later write replaces the value. The primary key
     leads with `org_id, metric_id, ts`, which serves "points of a metric in a window" and
     keeps `ts` in the key so the table can be range-partitioned by time. It also carries
-    `value` (INCLUDE, migration 0007), so a window's aggregate reads the index alone.
+    `value` (INCLUDE, migration 0007), so a window's aggregate reads the index alone on pages
+    a vacuum marked all-visible; the table is vacuumed every 100,000 inserted points
+    (migration 0010), not after a fifth more rows as by default.
 
     Unlike other tenant tables, `org_id` has no foreign key of its own: the composite key to
     the metric already ties the point to an organization that exists (and deletes it with
@@ -42,6 +52,7 @@ class Point(Base):
             name="value_finite",
         ),
         CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
+        {"postgresql_with": VACUUM_AS_IT_GROWS},
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column()
