@@ -45,14 +45,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.outbox import emit_many
 from service.events.status import (
     SPANS,
     Announcement,
-    Span,
     StoredStatus,
     lock_metric_statuses,
     metric_key_results,
@@ -61,6 +61,7 @@ from service.events.status import (
     status_changed,
     store_statuses,
 )
+from service.events.window_cache import Written
 
 CAUSE = "ingest"
 POINTS_INGESTED = "metric.points_ingested"
@@ -74,8 +75,10 @@ DEFAULT_LIMIT = 1000
 # aggregate and sends one row per organization, its metrics in key order (the event's).
 # Counts and the event's spans come from the batches not announced yet; the recheck's spans
 # from every claimed row (a row `announced` is the merged spans a run announced without
-# rechecking them, or a batch written by code before revision 0009, which announced itself).
-# A run that will not recheck claims only batches not announced yet (`fresh_only`): the rows
+# rechecking them, or a batch written by code before revision 0009, which announced itself),
+# as do what the window cache needs (`service.events.window_cache`): the claimed rows'
+# transactions, and per metric the points updated by all of them (`all_updated`, null when a
+# row does not say: rows queued before revision 0011). A run that will not recheck claims only batches not announced yet (`fresh_only`): the rows
 # it puts back are not claimed again until a recheck, so its drain loop ends. A metric
 # deleted since has no points left to announce or recheck: the join drops it (its rows still
 # count as claimed).
@@ -88,12 +91,16 @@ _CLAIM = text(
             WHERE NOT (announced AND :fresh_only)
             ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
         )
-        RETURNING org_id, metric_ids, first_ts, last_ts, inserted, updated, announced,
+        RETURNING org_id, metric_ids, first_ts, last_ts, inserted, updated, xids, announced,
                   created_at
     ), batches AS (
         SELECT org_id, count(*) AS claimed, count(*) FILTER (WHERE NOT announced) AS fresh,
                min(created_at) AS queued_since
         FROM claimed GROUP BY org_id
+    ), xids AS (
+        SELECT org_id, array_agg(DISTINCT xid ORDER BY xid) AS xids
+        FROM claimed CROSS JOIN LATERAL unnest(claimed.xids) AS xid
+        GROUP BY org_id
     ), spans AS (
         SELECT claimed.org_id, span.metric_id,
                min(span.first_ts) AS first_ts, max(span.last_ts) AS last_ts,
@@ -102,7 +109,9 @@ _CLAIM = text(
                CAST(COALESCE(sum(span.inserted) FILTER (WHERE NOT claimed.announced), 0)
                     AS integer) AS inserted,
                CAST(COALESCE(sum(span.updated) FILTER (WHERE NOT claimed.announced), 0)
-                    AS integer) AS updated
+                    AS integer) AS updated,
+               CASE WHEN NOT bool_or(claimed.xids IS NULL OR span.updated IS NULL)
+                    THEN CAST(sum(span.updated) AS integer) END AS all_updated
         FROM claimed
         CROSS JOIN LATERAL unnest(
             claimed.metric_ids, claimed.first_ts, claimed.last_ts, claimed.inserted,
@@ -110,14 +119,17 @@ _CLAIM = text(
         ) AS span(metric_id, first_ts, last_ts, inserted, updated)
         GROUP BY claimed.org_id, span.metric_id
     )
-    SELECT batches.org_id, batches.claimed, batches.fresh, batches.queued_since, named.*
+    SELECT batches.org_id, batches.claimed, batches.fresh, batches.queued_since, xids.xids,
+           named.*
     FROM batches
+    LEFT JOIN xids ON xids.org_id = batches.org_id
     CROSS JOIN LATERAL (
         SELECT array_agg(spans.metric_id ORDER BY m.key), array_agg(m.key ORDER BY m.key),
                array_agg(spans.first_ts ORDER BY m.key), array_agg(spans.last_ts ORDER BY m.key),
                array_agg(spans.fresh_first_ts ORDER BY m.key),
                array_agg(spans.fresh_last_ts ORDER BY m.key),
-               array_agg(spans.inserted ORDER BY m.key), array_agg(spans.updated ORDER BY m.key)
+               array_agg(spans.inserted ORDER BY m.key), array_agg(spans.updated ORDER BY m.key),
+               array_agg(spans.all_updated ORDER BY m.key)
         FROM spans
         JOIN metrics AS m ON m.org_id = spans.org_id AND m.id = spans.metric_id
         WHERE spans.org_id = batches.org_id
@@ -127,14 +139,20 @@ _CLAIM = text(
 
 # What a run that announced batches without rechecking them puts back: one row per
 # organization with the merged spans, already announced, for the next recheck, queued since
-# the earliest of them (`status_recheck_lag_seconds` keeps counting from there).
+# the earliest of them (`status_recheck_lag_seconds` keeps counting from there). It keeps
+# what the window cache needs, the batches' transactions and each metric's updated points
+# (over every merged row), but not the inserted counts: the events are written.
 _REQUEUE = text(
     """
     INSERT INTO status_rechecks
-        (org_id, metric_ids, first_ts, last_ts, inserted, updated, announced, created_at)
-    VALUES (:org, :metric_ids, :firsts, :lasts, '{}', '{}', true, :queued_since)
+        (org_id, metric_ids, first_ts, last_ts, inserted, updated, xids, announced, created_at)
+    VALUES (:org, :metric_ids, :firsts, :lasts, '{}', :updated, :xids, true, :queued_since)
     """
-).bindparams(*SPANS)
+).bindparams(
+    *SPANS,
+    bindparam("updated", type_=ARRAY(INTEGER)),
+    bindparam("xids", type_=ARRAY(BIGINT)),
+)
 
 # A run touching more metrics of an organization announces them in several events of at most
 # this many, so that an event (and a webhook body) stays around 200 KB.
@@ -155,14 +173,13 @@ class IngestedMetric(NamedTuple):
 class Claimed(NamedTuple):
     """The claimed queue rows of one organization: how many, how many of them are batches
     not announced yet, when the earliest was queued, the metrics the batches wrote (in key
-    order), and every claimed metric's span (earliest first ts, latest last ts) for the
-    recheck."""
+    order), and for the recheck what every claimed row wrote (`Written`)."""
 
     rows: int
     batches: int
     queued_since: datetime
     ingested: list[IngestedMetric]
-    spans: dict[uuid.UUID, Span]
+    written: Written
 
 
 class Announced(NamedTuple):
@@ -192,11 +209,16 @@ async def announce_ingested(
         org = claimed[org_id]
         await emit_many(session, org_id, ingested_events(org))
         if recheck:
-            changes += await _recheck_organization(session, org_id, org.spans, t)
-        elif org.spans:
+            changes += await _recheck_organization(session, org_id, org.written, t)
+        elif org.written.spans:
             await session.execute(
                 _REQUEUE,
-                span_params(org_id, org.spans, t) | {"queued_since": org.queued_since},
+                span_params(org_id, org.written.spans, t)
+                | {
+                    "updated": list(org.written.updated.values()),
+                    "xids": org.written.xids,
+                    "queued_since": org.queued_since,
+                },
             )
     return Announced(sum(org.rows for org in claimed.values()), changes)
 
@@ -207,10 +229,12 @@ async def claim(
     """Take up to `limit` queued rows (one statement), merged per organization; with
     `fresh_only`, only batches not announced yet."""
     claimed: dict[uuid.UUID, Claimed] = {}
-    for org_id, rows, batches, since, *arrays in (
+    for org_id, rows, batches, since, xids, *arrays in (
         await session.execute(_CLAIM, {"limit": limit, "fresh_only": fresh_only})
     ).all():
-        ids, keys, firsts, lasts, *fresh = (array or [] for array in arrays)  # none left: null
+        ids, keys, firsts, lasts, *fresh, all_updated = (
+            array or [] for array in arrays  # none left: null
+        )
         claimed[org_id] = Claimed(
             rows,
             batches,
@@ -222,7 +246,11 @@ async def claim(
                 )
                 if first is not None  # written by a batch not announced yet
             ],
-            dict(zip(ids, zip(firsts, lasts, strict=True), strict=True)),
+            Written(
+                dict(zip(ids, zip(firsts, lasts, strict=True), strict=True)),
+                dict(zip(ids, all_updated, strict=True)),
+                xids or [],
+            ),
         )
     return claimed
 
@@ -263,16 +291,16 @@ def ingested_events(claimed: Claimed) -> list[Announcement]:
 
 
 async def _recheck_organization(
-    session: AsyncSession, org_id: uuid.UUID, spans: dict[uuid.UUID, Span], t: datetime
+    session: AsyncSession, org_id: uuid.UUID, written: Written, t: datetime
 ) -> int:
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtext(f"lodestar-recheck:{org_id}")))
     )
     # Lock first, then read: a writer that announced meanwhile has committed, so the reads
     # below see its change and the comparison its stored status.
-    stored = await lock_metric_statuses(session, org_id, spans, t)
-    thresholds, key_results = await metric_key_results(session, org_id, spans, t)
-    scores = await metric_scores(session, org_id, key_results, t, thresholds)
+    stored = await lock_metric_statuses(session, org_id, written.spans, t)
+    thresholds, key_results = await metric_key_results(session, org_id, written.spans, t)
+    scores = await metric_scores(session, org_id, key_results, t, thresholds, written)
     announced: list[Announcement] = []
     to_store: list[StoredStatus] = []
     for kr in sorted(key_results, key=lambda kr: kr.id):

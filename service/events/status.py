@@ -51,11 +51,12 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events import window_cache
 from service.events.outbox import emit_many
+from service.events.window_cache import Span, Window, Written
 from service.models import Event, KeyResult, KeyResultState, Objective
 from service.models.key_result_status import STATUSES
 from service.rollups import formulas
-from service.rollups.repository import window_values
 from service.rollups.service import key_result_progresses
 from service.rollups.types import KeyResultProgress, Status
 
@@ -326,8 +327,6 @@ async def active_key_results(session: AsyncSession, org_id: uuid.UUID) -> list[u
 
 # The recheck's light path ----------------------------------------------------------------------
 
-Window = tuple[uuid.UUID, datetime, datetime]
-Span = tuple[datetime, datetime]  # a metric's earliest and latest written ts
 
 # Active key results (of objectives neither draft nor archived) measured on the touched
 # metrics whose window [cycle start, min(t, cycle end)) can hold one of the written points
@@ -479,11 +478,15 @@ async def metric_scores(
     key_results: Sequence[MetricKeyResult],
     t: datetime,
     thresholds: formulas.Thresholds,
+    written: Written,
 ) -> dict[uuid.UUID, MetricScore]:
-    """Each key result's score at `t`: one window-aggregate statement for all of them."""
-    if not key_results:
-        return {}
-    values = await window_values(session, org_id, [kr.window for kr in key_results])
+    """Each key result's score at `t`, after the batches of `written`: one window-aggregate
+    statement for all of them, which reads only what changed where it can
+    (`service.events.window_cache`), and forgets what it kept of windows the batches reach
+    that none of `key_results` reads (with none, that is all it does)."""
+    values = await window_cache.window_values(
+        session, org_id, [(kr.window, kr.cycle[1]) for kr in key_results], written
+    )
     return {kr.id: metric_score(kr, values, t, thresholds) for kr in key_results}
 
 

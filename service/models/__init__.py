@@ -24,6 +24,7 @@ from service.models.status_recheck import StatusRecheck
 from service.models.team import Team
 from service.models.team_member import TeamMember
 from service.models.webhook_endpoint import WebhookEndpoint
+from service.models.window_aggregate import WindowAggregate
 
 __all__ = [
     "Aggregation",
@@ -65,4 +66,5 @@ __all__ = [
     "Team",
     "TeamMember",
     "WebhookEndpoint",
+    "WindowAggregate",
 ]

@@ -28,6 +28,10 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     last_ts: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
     inserted: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
     updated: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    # The transactions (`xid8`, as bigint) whose points the row queues: the batch's own, or
+    # those of the batches a put-back row merges; null for rows from code before revision
+    # 0011 (their metrics are then read whole, `service.events.window_cache`).
+    xids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
     # True unless the upsert says otherwise: a row from code before revision 0009 announced
     # itself (its batch wrote its own event).
     announced: Mapped[bool] = mapped_column(Boolean, server_default="true")

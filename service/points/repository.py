@@ -95,12 +95,15 @@ _UPSERT = """
     ), queued AS (
         -- The worker's queue (service.events.recheck): one row per batch that wrote points,
         -- each written metric with its earliest and latest ts and its counts, for the
-        -- `metric.points_ingested` event and the status recheck (the aggregates of one
-        -- group read its rows in one order: no sort needed).
+        -- `metric.points_ingested` event and the status recheck, and the batch's
+        -- transaction, the `xmin` of the points it wrote (the recheck's window cache,
+        -- `service.events.window_cache`). The aggregates of one group read its rows in one
+        -- order: no sort needed.
         INSERT INTO status_rechecks
-            (org_id, metric_ids, first_ts, last_ts, inserted, updated, announced)
+            (org_id, metric_ids, first_ts, last_ts, inserted, updated, xids, announced)
         SELECT CAST(:org_id AS uuid), array_agg(metric_id), array_agg(first_ts),
-               array_agg(last_ts), array_agg(inserted), array_agg(updated), false
+               array_agg(last_ts), array_agg(inserted), array_agg(updated),
+               ARRAY[CAST(CAST(pg_current_xact_id() AS text) AS bigint)], false
         FROM per_metric
         HAVING count(*) > 0
     )

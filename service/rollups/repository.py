@@ -426,6 +426,15 @@ _WINDOW_AGGREGATES["last"] = f"""(
         AND q.dimensions = latest.dimensions
 )"""
 
+
+
+def last_of_window() -> str:
+    """The SQL of the `last` aggregate over window `w` (columns w.metric_id, w.a, w.b) of
+    the organization `:org`, every dimension set: for statements of other modules reading
+    windows (`service.events.window_cache`)."""
+    return _WINDOW_AGGREGATES["last"].format(dimension_filter="")
+
+
 # Only the aggregate each window's metric needs: one UNION ALL branch per aggregation, each
 # running its index range scan for the windows of that aggregation alone (computing all five
 # aggregates for every window cost 2-3x as much on a cycle's ~10,000 windows).

@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events import status
-from service.events.status import Span
+from service.events.window_cache import Span, Written
 from service.models import Organization, Point
 from service.points.repository import Row, upsert
 from service.rollups.service import key_result_rollups
@@ -95,13 +95,13 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
 
     # when the light path and the engine compute the statuses before and after the batch is
     # written, at the same instant
-    thresholds, found = await status.metric_key_results(
-        session, org.id, spans(batch, metric_ids), now
-    )
-    light_before = await status.metric_scores(session, org.id, found, now, thresholds)
+    # (nothing claimed says what was written: every window is read whole)
+    written = Written(spans(batch, metric_ids), {}, [])
+    thresholds, found = await status.metric_key_results(session, org.id, written.spans, now)
+    light_before = await status.metric_scores(session, org.id, found, now, thresholds, written)
     engine_before = await key_result_rollups(session, org.id, ids, as_of=now)
     assert await upsert(session, org.id, batch) is not None
-    light_after = await status.metric_scores(session, org.id, found, now, thresholds)
+    light_after = await status.metric_scores(session, org.id, found, now, thresholds, written)
     engine_after = await key_result_rollups(session, org.id, ids, as_of=now)
 
     # then they agree on every key result the light path keeps, and it keeps all but the

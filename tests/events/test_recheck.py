@@ -16,6 +16,7 @@ from service.db import unit_of_work
 from service.errors import DomainError
 from service.events import status
 from service.events.recheck import Claimed, IngestedMetric, announce_ingested, claim
+from service.events.window_cache import Written
 from service.key_results import repository as key_results_repository
 from service.key_results import service as key_results
 from service.key_results.schemas import KeyResultUpdate
@@ -619,7 +620,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
 ) -> None:
     # given four queued rows of two organizations: two batches writing the same metric, a
     # row already announced (merged spans put back by a run that did not recheck), and a
-    # batch of another organization
+    # batch of another organization queued before revision 0011 (no transaction ids)
     first, second = await factories.create_org(session), await factories.create_org(session)
     revenue = await factories.create_metric(session, first, key="revenue")
     signups = await factories.create_metric(session, first, key="signups")
@@ -636,6 +637,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 last_ts=[t + hour, t + 2 * hour],
                 inserted=[1, 3],
                 updated=[0, 1],
+                xids=[12],
                 announced=False,
             ),
             StatusRecheck(
@@ -645,6 +647,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 last_ts=[t + hour],
                 inserted=[2],
                 updated=[5],
+                xids=[11],
                 announced=False,
             ),
             StatusRecheck(
@@ -652,6 +655,8 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 metric_ids=[revenue.id, visits.id],
                 first_ts=[t - 5 * hour, t],
                 last_ts=[t - 4 * hour, t],
+                updated=[0, 0],
+                xids=[10, 12],
                 announced=True,
             ),
             StatusRecheck(
@@ -675,8 +680,9 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
 
     # then per organization: the rows, the batches not announced yet with each metric they
     # wrote (in key order, from its earliest to its latest written point, counts summed),
-    # and for the recheck every claimed metric's span, the announced row's included; the
-    # queue is empty
+    # and for the recheck every claimed metric's span and updated points, the announced
+    # row's included, and the rows' transactions (unknown ones leave the updates unknown);
+    # the queue is empty
     assert claimed == {
         first.id: Claimed(
             3,
@@ -686,18 +692,22 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 IngestedMetric(revenue.id, "revenue", t - hour, t + 2 * hour, 5, 6),
                 IngestedMetric(signups.id, "signups", t + hour, t + hour, 1, 0),
             ],
-            {
-                revenue.id: (t - 5 * hour, t + 2 * hour),
-                signups.id: (t + hour, t + hour),
-                visits.id: (t, t),
-            },
+            Written(
+                {
+                    revenue.id: (t - 5 * hour, t + 2 * hour),
+                    signups.id: (t + hour, t + hour),
+                    visits.id: (t, t),
+                },
+                {revenue.id: 6, signups.id: 0, visits.id: 0},
+                [10, 11, 12],
+            ),
         ),
         second.id: Claimed(
             1,
             1,
             queued_since[second.id],
             [IngestedMetric(churn.id, "churn", t, t, 1, 0)],
-            {churn.id: (t, t)},
+            Written({churn.id: (t, t)}, {churn.id: None}, []),
         ),
     }
     assert await queued(session, first) == [] and await queued(session, second) == []

@@ -1,0 +1,255 @@
+"""The status recheck's window reads, kept (`window_aggregates`) and extended with what was
+written since, instead of read whole every time.
+
+A recheck (`service.events.recheck`) needs each touched key result's window aggregate: the
+metric's points in [cycle start, min(t, cycle end)). Read whole, that is every point of the
+cycle so far: under sustained ingestion 1.2-1.7 M points for the benchmark's 1,000 metrics,
+0.3-1.1 s of PostgreSQL per recheck, growing with the cycle (issue 5). Only the points
+written since the last recheck can have changed it, and the queue says which those are: every
+batch records its transaction (`status_rechecks.xids`), which is the `xmin` of the points it
+wrote. So a recheck keeps, per window, the count, sum, minimum and maximum it read, the
+snapshot it read them at and how far (`through`), and the next one computes
+
+    kept row
+    + the points in [window start, through), within the span the batches wrote, whose
+      transaction is one of the batches' and not visible in the row's snapshot
+    + every point in [through, min(t, cycle end)), read as is
+
+for `sum`, `avg` (sum / count), `min`, `max` and `count` (`last` is read whole: it needs the
+latest point of each dimension set). It is one statement, taken after the recheck's status
+locks, so the value is exactly that of a whole read at the statement's snapshot: the "lock
+first, then read" rule of `service.events.status` holds, and a writer's status event is
+never undone by a recheck that saw less.
+
+Why the batches considered are all that is needed: every transaction that wrote points
+committed after the kept row's snapshot queued a row in the same statement. That row is
+either claimed by this run (its transactions and spans come from the claim), or still in
+the queue, visible to the statement (queued, put back by a run that did not recheck, or
+being claimed by a run not yet committed: the statement reads them all), or was consumed by
+a run that rechecked before this one, which rewrote or deleted every kept row its batches'
+spans reach (the `dropped` step). Points are written by ingestion only (a metric's deletion
+deletes its kept rows). Everything else forces a whole read of the window, which also
+rewrites the row:
+
+- no kept row, or `last`, or a window ending before `through` (an earlier `as_of`);
+- a batch that updated points of the metric (or does not say: rows queued before revision
+  0011): an update replaces a value the kept row may hold, which cannot be subtracted;
+- a batch of the transaction that wrote the kept row (`read_by`): its points were visible to
+  that transaction whatever its snapshot says (only within one transaction, as in tests);
+- more than `MAX_QUEUED` rows still queued (a backlog: reading their spans would cost more
+  than it saves);
+- a kept row read whole longer than `WHOLE_READ_EVERY` ago: points written around ingestion
+  (SQL by hand, a restore) are picked up within that time.
+
+The kept sum is extended in arrival order, not in the index order of a whole read, so the
+two can differ in the last bits of a float; every hour's whole read resets it.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BOOLEAN, INTEGER, TIMESTAMP, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.rollups.repository import last_of_window
+
+Span = tuple[datetime, datetime]  # a metric's earliest and latest written ts
+Window = tuple[uuid.UUID, datetime, datetime]  # (metric, start, end): [start, end)
+
+# A backlog: from this many queue rows not claimed by the run, windows are read whole.
+MAX_QUEUED = 100
+# A kept row is read whole again after this long.
+WHOLE_READ_EVERY = timedelta(hours=1)
+
+
+class Written(NamedTuple):
+    """What the claimed queue rows of an organization wrote: each metric's span (earliest
+    first ts, latest last ts), each metric's updated points over all of them (None: a row
+    does not say), and their transactions (`xid8` as int)."""
+
+    spans: dict[uuid.UUID, Span]
+    updated: dict[uuid.UUID, int | None]
+    xids: list[int]
+
+
+_STATEMENT = text(
+    """
+    WITH wanted AS MATERIALIZED (
+        SELECT w.i, w.metric_id, w.a, w.e, w.b, m.aggregation
+        FROM unnest(:metric_ids, :starts, :ends, :throughs) WITH ORDINALITY
+            AS w(metric_id, a, e, b, i)
+        JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
+    ), queued AS MATERIALIZED (
+        -- Committed rows this run did not claim (it deleted those it claimed).
+        SELECT q.metric_ids, q.first_ts, q.last_ts, q.updated, q.xids
+        FROM status_rechecks q WHERE q.org_id = :org
+        LIMIT :max_queued + 1
+    ), backlog AS (
+        SELECT count(*) > :max_queued AS yes FROM queued
+    ), fresh AS MATERIALIZED (
+        -- The transactions whose points a kept row may not hold.
+        SELECT x FROM unnest(:xids) AS x
+        UNION
+        SELECT unnest(q.xids) FROM queued q
+    ), touched AS MATERIALIZED (
+        -- Per metric, the span written since and whether points were updated.
+        SELECT s.metric_id, min(s.first_ts) AS first_ts, max(s.last_ts) AS last_ts,
+               bool_or(s.dirty) AS dirty
+        FROM (
+            SELECT c.metric_id, c.first_ts, c.last_ts, c.dirty
+            FROM unnest(:span_ids, :firsts, :lasts, :dirty) AS c(metric_id, first_ts, last_ts, dirty)
+            UNION ALL
+            SELECT u.metric_id, u.first_ts, u.last_ts,
+                   q.xids IS NULL OR u.updated IS DISTINCT FROM 0
+            FROM queued q
+            CROSS JOIN LATERAL unnest(q.metric_ids, q.first_ts, q.last_ts, q.updated)
+                AS u(metric_id, first_ts, last_ts, updated)
+        ) AS s
+        GROUP BY s.metric_id
+    ), windows AS MATERIALIZED (
+        SELECT w.*, k.through, k.count, k.sum, k.min, k.max, k.snapshot, k.read_at,
+               t.first_ts, t.last_ts,
+               COALESCE(
+                   k.org_id IS NULL OR w.aggregation = 'last' OR w.b < k.through
+                   OR k.read_at < now() - CAST(:whole_read_every AS interval) OR t.dirty
+                   OR k.read_by IN (SELECT x FROM fresh) OR (SELECT yes FROM backlog),
+                   true
+               ) AS whole
+        FROM wanted w
+        LEFT JOIN window_aggregates k ON k.org_id = :org AND k.metric_id = w.metric_id
+            AND k.starts_at = w.a AND k.ends_at = w.e
+        LEFT JOIN touched t ON t.metric_id = w.metric_id
+    ), unseen AS MATERIALIZED (
+        -- Per kept snapshot, the fresh transactions it did not see, as `xmin` has them.
+        SELECT s.snapshot, CAST(CAST(CAST(f.x AS text) AS xid8) AS xid) AS x
+        FROM (SELECT DISTINCT snapshot FROM windows WHERE NOT whole) AS s
+        CROSS JOIN fresh f
+        WHERE NOT pg_visible_in_snapshot(
+            CAST(CAST(f.x AS text) AS xid8), CAST(s.snapshot AS pg_snapshot)
+        )
+    ), added AS (
+        SELECT w.i, count(*) AS count, sum(p.value) AS sum, min(p.value) AS min,
+               max(p.value) AS max
+        FROM windows w
+        JOIN points p ON p.org_id = :org AND p.metric_id = w.metric_id
+            AND p.ts >= GREATEST(w.a, w.first_ts) AND p.ts <= w.last_ts AND p.ts < w.through
+        JOIN unseen u ON u.snapshot = w.snapshot AND u.x = p.xmin
+        WHERE NOT w.whole
+        GROUP BY w.i
+    ), later AS (
+        SELECT w.i, count(*) AS count, sum(p.value) AS sum, min(p.value) AS min,
+               max(p.value) AS max
+        FROM windows w
+        JOIN points p ON p.org_id = :org AND p.metric_id = w.metric_id
+            AND p.ts >= w.through AND p.ts < w.b
+        WHERE NOT w.whole
+        GROUP BY w.i
+    ), computed AS MATERIALIZED (
+        SELECT w.i, r.count, r.sum, r.min, r.max
+        FROM windows w
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS count, sum(p.value) AS sum, min(p.value) AS min,
+                   max(p.value) AS max
+            FROM points p
+            WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
+        ) AS r
+        WHERE w.whole AND w.aggregation <> 'last'
+        UNION ALL
+        SELECT w.i, w.count + COALESCE(n.count, 0) + COALESCE(l.count, 0),
+               (SELECT sum(v) FROM (VALUES (w.sum), (n.sum), (l.sum)) AS s(v)),
+               LEAST(w.min, n.min, l.min), GREATEST(w.max, n.max, l.max)
+        FROM windows w
+        LEFT JOIN added n ON n.i = w.i
+        LEFT JOIN later l ON l.i = w.i
+        WHERE NOT w.whole
+    ), kept AS (
+        INSERT INTO window_aggregates AS k
+            (org_id, metric_id, starts_at, ends_at, through, count, sum, min, max, snapshot,
+             read_by, read_at)
+        SELECT :org, w.metric_id, w.a, w.e, w.b, c.count, c.sum, c.min, c.max,
+               CAST(pg_current_snapshot() AS text),
+               CAST(CAST(pg_current_xact_id() AS text) AS bigint),
+               CASE WHEN w.whole THEN now() ELSE w.read_at END
+        FROM windows w JOIN computed c ON c.i = w.i
+        ORDER BY w.metric_id, w.a, w.e
+        ON CONFLICT (org_id, metric_id, starts_at, ends_at) DO UPDATE
+            SET through = EXCLUDED.through, count = EXCLUDED.count, sum = EXCLUDED.sum,
+                min = EXCLUDED.min, max = EXCLUDED.max, snapshot = EXCLUDED.snapshot,
+                read_by = EXCLUDED.read_by, read_at = EXCLUDED.read_at
+    ), dropped AS (
+        -- Kept rows the claimed spans reach that this run does not rewrite (their key
+        -- results are not rechecked, or `last`): their batches are consumed.
+        DELETE FROM window_aggregates k
+        USING unnest(:span_ids, :firsts, :lasts) AS s(metric_id, first_ts, last_ts)
+        WHERE k.org_id = :org AND k.metric_id = s.metric_id
+          AND k.starts_at <= s.last_ts AND s.first_ts < k.through
+          AND NOT EXISTS (
+              SELECT FROM windows w JOIN computed c ON c.i = w.i
+              WHERE w.metric_id = k.metric_id AND w.a = k.starts_at AND w.e = k.ends_at
+          )
+    )
+    SELECT w.i,
+           CASE w.aggregation
+               WHEN 'sum' THEN c.sum
+               WHEN 'avg' THEN c.sum / NULLIF(c.count, 0)
+               WHEN 'min' THEN c.min
+               WHEN 'max' THEN c.max
+               WHEN 'count' THEN CAST(c.count AS float8)
+           END
+    FROM windows w JOIN computed c ON c.i = w.i
+    UNION ALL
+    SELECT w.i, LAST_OF_WINDOW FROM windows w WHERE w.aggregation = 'last'
+    """.replace("LAST_OF_WINDOW", last_of_window())
+).bindparams(
+    bindparam("metric_ids", type_=ARRAY(UUID(as_uuid=True))),
+    bindparam("starts", type_=ARRAY(TIMESTAMP(timezone=True))),
+    bindparam("ends", type_=ARRAY(TIMESTAMP(timezone=True))),
+    bindparam("throughs", type_=ARRAY(TIMESTAMP(timezone=True))),
+    bindparam("span_ids", type_=ARRAY(UUID(as_uuid=True))),
+    bindparam("firsts", type_=ARRAY(TIMESTAMP(timezone=True))),
+    bindparam("lasts", type_=ARRAY(TIMESTAMP(timezone=True))),
+    bindparam("dirty", type_=ARRAY(BOOLEAN)),
+    bindparam("xids", type_=ARRAY(BIGINT)),
+    bindparam("max_queued", type_=INTEGER),
+)
+
+
+async def window_values(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    windows: Sequence[tuple[Window, datetime]],
+    written: Written,
+) -> dict[Window, float | None]:
+    """Each window's aggregate (`service.rollups.repository.window_values`: `count` over no
+    points is 0, the others null), given with its cycle's end ([start, min(as of, cycle
+    end)) grows towards it), reading only what `written` and the queue say changed where a
+    kept row allows; one statement, which also keeps what it read and drops the kept rows of
+    other windows `written` reaches (they would miss its points)."""
+    unique = list(dict.fromkeys(windows))
+    if not unique and not written.spans:
+        return {}
+    spans: Mapping[uuid.UUID, Span] = written.spans
+    result = await session.execute(
+        _STATEMENT,
+        {
+            "org": org_id,
+            "metric_ids": [w[0][0] for w in unique],
+            "starts": [w[0][1] for w in unique],
+            "ends": [w[1] for w in unique],
+            "throughs": [w[0][2] for w in unique],
+            "span_ids": list(spans),
+            "firsts": [span[0] for span in spans.values()],
+            "lasts": [span[1] for span in spans.values()],
+            "dirty": [written.updated.get(metric_id) != 0 for metric_id in spans],
+            "xids": written.xids,
+            "max_queued": MAX_QUEUED,
+            "whole_read_every": WHOLE_READ_EVERY,
+        },
+    )
+    values: dict[Window, float | None] = {w[0]: None for w in unique}
+    for index, value in result.all():
+        values[unique[index - 1][0]] = None if value is None else float(value)
+    return values
