@@ -13,10 +13,10 @@ those seconds are coalesced:
 - one `metric.points_ingested` event per organization (per 1,000 metrics) lists each written
   metric with its counts and time span summed over the batches, and how many batches it
   covers;
-- each touched key result's window is read once however many batches reached it, and a key
+- each touched key result's window is read once however many batches reached it, and only
+  as far as the points written since its last read (`service.events.window_cache`); a key
   result that moved and moved back in between announces nothing (only net changes are
-  announced). A recheck reads whole windows, so under heavy ingestion it has its own, longer
-  cadence (`service.webhooks.worker.RecheckCadence`, at most a tenth of the worker's time):
+  announced). Under heavy ingestion a recheck has its own, longer cadence (`service.webhooks.worker.RecheckCadence`, at most a tenth of the worker's time):
   a run that does not recheck (`recheck=False`) still announces the batches and puts their
   merged spans back in the queue as one `announced` row per organization.
 
@@ -232,9 +232,8 @@ async def claim(
     for org_id, rows, batches, since, xids, *arrays in (
         await session.execute(_CLAIM, {"limit": limit, "fresh_only": fresh_only})
     ).all():
-        ids, keys, firsts, lasts, *fresh, all_updated = (
-            array or [] for array in arrays  # none left: null
-        )
+        # (an organization whose claimed metrics are all deleted gets nulls)
+        ids, keys, firsts, lasts, *fresh, all_updated = (array or [] for array in arrays)
         claimed[org_id] = Claimed(
             rows,
             batches,

@@ -35,10 +35,13 @@ The recheck's light path (`metric_key_results`, `metric_scores`): a point can on
 key result measured on its metric, and only through that metric's aggregate over the key
 result's window [cycle start, min(t, cycle end)). So it loads just the active key results
 (of objectives neither draft nor archived, SPEC §3) whose window can hold one of the
-batch's points (one statement), and reads each window's aggregate once
-(`service.rollups.repository.window_values`, the engine's own statement), computing status
+batch's points (one statement), and gets each window's aggregate once, computing status
 with the engine's formulas and nothing else (no check-ins, no commitments, no delivery).
-`tests/events/test_ingestion_status.py` checks that it agrees with `key_result_rollups`.
+The aggregate is the one the engine reads (`service.rollups.repository.window_values`), but
+kept between rechecks and extended with the points written since
+(`service.events.window_cache`), so a recheck's cost follows what was ingested, not the
+cycle's size. `tests/events/test_ingestion_status.py` checks that the light path agrees with
+`key_result_rollups`; `tests/events/test_window_cache.py` that the kept aggregates do.
 """
 
 import uuid

@@ -17,7 +17,9 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     (`service.events.recheck`) claims rows with SKIP LOCKED and deletes them in the
     transaction that announces them, so a failed run leaves them queued. A run that announces
     batches without rechecking their statuses puts back one `announced` row per organization
-    with their merged spans (no counts): only the recheck is left to do for it.
+    with their merged spans, updated counts and transactions (no inserted counts): only the
+    recheck is left to do for it. `xids` lets the recheck tell the points a batch wrote from
+    those it already read (`service.events.window_cache`).
     """
 
     __tablename__ = "status_rechecks"

@@ -97,8 +97,9 @@ _UPSERT = """
         -- each written metric with its earliest and latest ts and its counts, for the
         -- `metric.points_ingested` event and the status recheck, and the batch's
         -- transaction, the `xmin` of the points it wrote (the recheck's window cache,
-        -- `service.events.window_cache`). The aggregates of one group read its rows in one
-        -- order: no sort needed.
+        -- `service.events.window_cache`; so never run this in a savepoint, whose points
+        -- would carry a subtransaction's id). The aggregates of one group read its rows in
+        -- one order: no sort needed.
         INSERT INTO status_rechecks
             (org_id, metric_ids, first_ts, last_ts, inserted, updated, xids, announced)
         SELECT CAST(:org_id AS uuid), array_agg(metric_id), array_agg(first_ts),

@@ -427,7 +427,6 @@ _WINDOW_AGGREGATES["last"] = f"""(
 )"""
 
 
-
 def last_of_window() -> str:
     """The SQL of the `last` aggregate over window `w` (columns w.metric_id, w.a, w.b) of
     the organization `:org`, every dimension set: for statements of other modules reading

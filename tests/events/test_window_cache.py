@@ -284,9 +284,7 @@ async def test_a_deleted_metric_takes_its_kept_rows_with_it(engine: AsyncEngine)
         await committed_batch(sessions, org, [1.0] * 2)
         await recheck(sessions)
         async with unit_of_work(sessions) as edit:
-            await edit.execute(
-                text("DELETE FROM key_results WHERE org_id = :org"), {"org": org.id}
-            )
+            await edit.execute(text("DELETE FROM key_results WHERE org_id = :org"), {"org": org.id})
             await edit.execute(text("DELETE FROM metrics WHERE org_id = :org"), {"org": org.id})
         async with sessions() as check:
             assert await kept_rows(check, org) == []
@@ -395,3 +393,25 @@ async def test_a_backlog_is_read_whole(
         # then it read the window whole (two left queued: more than it adds from)
         ((count, _, read_at),) = await assert_exact(sessions, org)
         assert count == 4 and read_at > first_read
+
+
+async def test_a_batch_queues_the_transaction_its_points_carry(engine: AsyncEngine) -> None:
+    async with committed_org(engine) as (sessions, org):
+        # given a metric
+        await committed_revenue_key_result(sessions, org)
+
+        # when a batch is ingested the way the endpoint does (its own transaction)
+        await committed_batch(sessions, org, [1.0, 2.0, 3.0])
+
+        # then its queue row names the transaction in its points' xmin (the low 32 bits of
+        # the xid8): the kept windows tell new points by it, so ingestion must not write in
+        # a savepoint (whose points would carry a subtransaction's id)
+        async with sessions() as check:
+            (row,) = await queued(check, org)
+            xmins = await check.scalars(
+                text(
+                    "SELECT DISTINCT CAST(CAST(xmin AS text) AS bigint) FROM points WHERE org_id = :org"
+                ),
+                {"org": org.id},
+            )
+            assert [xid % 2**32 for xid in row.xids or []] == list(xmins)
