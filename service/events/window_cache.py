@@ -182,14 +182,15 @@ _STATEMENT = text(
                 read_by = EXCLUDED.read_by, read_at = EXCLUDED.read_at
     ), dropped AS (
         -- Kept rows the claimed spans reach that this run does not rewrite (their key
-        -- results are not rechecked, or `last`): their batches are consumed.
+        -- results are not rechecked, or `last`): their batches are consumed. `NOT IN` of
+        -- an uncorrelated subquery is a hashed subplan: as `NOT EXISTS` the planner chose
+        -- an anti join testing every pair (147 ms for 687 rows).
         DELETE FROM window_aggregates k
         USING unnest(:span_ids, :firsts, :lasts) AS s(metric_id, first_ts, last_ts)
         WHERE k.org_id = :org AND k.metric_id = s.metric_id
           AND k.starts_at <= s.last_ts AND s.first_ts < k.through
-          AND NOT EXISTS (
-              SELECT FROM windows w JOIN computed c ON c.i = w.i
-              WHERE w.metric_id = k.metric_id AND w.a = k.starts_at AND w.e = k.ends_at
+          AND (k.metric_id, k.starts_at, k.ends_at) NOT IN (
+              SELECT w.metric_id, w.a, w.e FROM windows w WHERE w.aggregation <> 'last'
           )
     )
     SELECT w.i,
