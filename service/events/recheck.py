@@ -77,9 +77,10 @@ DEFAULT_LIMIT = 1000
 # from every claimed row (a row `announced` is the merged spans a run announced without
 # rechecking them, or a batch written by code before revision 0009, which announced itself),
 # as do what the window cache needs (`service.events.window_cache`): the claimed rows'
-# transactions, and per metric the points updated by all of them (`all_updated`, null when a
-# row does not say: rows queued before revision 0011). A run that will not recheck claims only batches not announced yet (`fresh_only`): the rows
-# it puts back are not claimed again until a recheck, so its drain loop ends. A metric
+# transactions, and per metric the points inserted and updated by all of them
+# (`all_inserted`, `all_updated`; null when a row does not say: rows queued before revision
+# 0011). A run that will not recheck claims only batches not announced yet (`fresh_only`):
+# the rows it puts back are not claimed again until a recheck, so its drain loop ends. A metric
 # deleted since has no points left to announce or recheck: the join drops it (its rows still
 # count as claimed).
 _CLAIM = text(
@@ -110,6 +111,8 @@ _CLAIM = text(
                     AS integer) AS inserted,
                CAST(COALESCE(sum(span.updated) FILTER (WHERE NOT claimed.announced), 0)
                     AS integer) AS updated,
+               CASE WHEN NOT bool_or(claimed.xids IS NULL OR span.inserted IS NULL)
+                    THEN CAST(sum(span.inserted) AS integer) END AS all_inserted,
                CASE WHEN NOT bool_or(claimed.xids IS NULL OR span.updated IS NULL)
                     THEN CAST(sum(span.updated) AS integer) END AS all_updated
         FROM claimed
@@ -129,6 +132,7 @@ _CLAIM = text(
                array_agg(spans.fresh_first_ts ORDER BY m.key),
                array_agg(spans.fresh_last_ts ORDER BY m.key),
                array_agg(spans.inserted ORDER BY m.key), array_agg(spans.updated ORDER BY m.key),
+               array_agg(spans.all_inserted ORDER BY m.key),
                array_agg(spans.all_updated ORDER BY m.key)
         FROM spans
         JOIN metrics AS m ON m.org_id = spans.org_id AND m.id = spans.metric_id
@@ -139,17 +143,18 @@ _CLAIM = text(
 
 # What a run that announced batches without rechecking them puts back: one row per
 # organization with the merged spans, already announced, for the next recheck, queued since
-# the earliest of them (`status_recheck_lag_seconds` keeps counting from there). It keeps
-# what the window cache needs, the batches' transactions and each metric's updated points
-# (over every merged row), but not the inserted counts: the events are written.
+# the earliest of them (`status_recheck_lag_seconds` keeps counting from there), with what
+# the window cache needs: the batches' transactions and each metric's inserted and updated
+# points over every merged row (not used for events: the row is announced).
 _REQUEUE = text(
     """
     INSERT INTO status_rechecks
         (org_id, metric_ids, first_ts, last_ts, inserted, updated, xids, announced, created_at)
-    VALUES (:org, :metric_ids, :firsts, :lasts, '{}', :updated, :xids, true, :queued_since)
+    VALUES (:org, :metric_ids, :firsts, :lasts, :inserted, :updated, :xids, true, :queued_since)
     """
 ).bindparams(
     *SPANS,
+    bindparam("inserted", type_=ARRAY(INTEGER)),
     bindparam("updated", type_=ARRAY(INTEGER)),
     bindparam("xids", type_=ARRAY(BIGINT)),
 )
@@ -215,6 +220,7 @@ async def announce_ingested(
                 _REQUEUE,
                 span_params(org_id, org.written.spans, t)
                 | {
+                    "inserted": list(org.written.inserted.values()),
                     "updated": list(org.written.updated.values()),
                     "xids": org.written.xids,
                     "queued_since": org.queued_since,
@@ -233,7 +239,9 @@ async def claim(
         await session.execute(_CLAIM, {"limit": limit, "fresh_only": fresh_only})
     ).all():
         # (an organization whose claimed metrics are all deleted gets nulls)
-        ids, keys, firsts, lasts, *fresh, all_updated = (array or [] for array in arrays)
+        ids, keys, firsts, lasts, *fresh, all_inserted, all_updated = (
+            array or [] for array in arrays
+        )
         claimed[org_id] = Claimed(
             rows,
             batches,
@@ -247,6 +255,7 @@ async def claim(
             ],
             Written(
                 dict(zip(ids, zip(firsts, lasts, strict=True), strict=True)),
+                dict(zip(ids, all_inserted, strict=True)),
                 dict(zip(ids, all_updated, strict=True)),
                 xids or [],
             ),

@@ -39,7 +39,9 @@ rewrites the row:
 - more than `MAX_QUEUED` rows still queued (a backlog: reading their spans would cost more
   than it saves);
 - a kept row read whole longer than `WHOLE_READ_EVERY` ago: points written around ingestion
-  (SQL by hand, a restore) are picked up within that time.
+  (SQL by hand, a restore) are picked up within that time;
+- a kept window holding fewer than `KEPT_FACTOR` times the points inserted since: reading
+  those from the table would cost more than reading the window's index.
 
 The kept sum is extended in arrival order, not in the index order of a whole read, so the
 two can differ in the last bits of a float; every hour's whole read resets it.
@@ -61,16 +63,21 @@ Window = tuple[uuid.UUID, datetime, datetime]  # (metric, start, end): [start, e
 
 # A backlog: from this many queue rows not claimed by the run, windows are read whole.
 MAX_QUEUED = 100
+# A kept window is extended only while it holds at least this many times the points
+# inserted since: a written point is read from the table (for its `xmin`), ~8 times what a
+# point costs a whole read on vacuumed pages, which reads the index alone (bench/recheck.py).
+KEPT_FACTOR = 8
 # A kept row is read whole again after this long.
 WHOLE_READ_EVERY = timedelta(hours=1)
 
 
 class Written(NamedTuple):
     """What the claimed queue rows of an organization wrote: each metric's span (earliest
-    first ts, latest last ts), each metric's updated points over all of them (None: a row
-    does not say), and their transactions (`xid8` as int)."""
+    first ts, latest last ts), each metric's inserted and updated points over all of them
+    (None: a row does not say), and their transactions (`xid8` as int)."""
 
     spans: dict[uuid.UUID, Span]
+    inserted: dict[uuid.UUID, int | None]
     updated: dict[uuid.UUID, int | None]
     xids: list[int]
 
@@ -84,7 +91,7 @@ _STATEMENT = text(
         JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
     ), queued AS MATERIALIZED (
         -- Committed rows this run did not claim (it deleted those it claimed).
-        SELECT q.metric_ids, q.first_ts, q.last_ts, q.updated, q.xids
+        SELECT q.metric_ids, q.first_ts, q.last_ts, q.inserted, q.updated, q.xids
         FROM status_rechecks q WHERE q.org_id = :org
         LIMIT :max_queued + 1
     ), backlog AS (
@@ -97,18 +104,22 @@ _STATEMENT = text(
         UNION
         SELECT unnest(q.xids) FROM queued q
     ), touched AS MATERIALIZED (
-        -- Per metric, the span written since and whether points were updated.
+        -- Per metric, the span written since, the points inserted (null: unknown) and
+        -- whether points were updated.
         SELECT s.metric_id, min(s.first_ts) AS first_ts, max(s.last_ts) AS last_ts,
+               CASE WHEN NOT bool_or(s.inserted IS NULL) THEN sum(s.inserted) END AS inserted,
                bool_or(s.dirty) AS dirty
         FROM (
-            SELECT c.metric_id, c.first_ts, c.last_ts, c.dirty
-            FROM unnest(:span_ids, :firsts, :lasts, :dirty) AS c(metric_id, first_ts, last_ts, dirty)
+            SELECT c.metric_id, c.first_ts, c.last_ts, c.inserted, c.dirty
+            FROM unnest(:span_ids, :firsts, :lasts, :inserted, :dirty)
+                AS c(metric_id, first_ts, last_ts, inserted, dirty)
             UNION ALL
-            SELECT u.metric_id, u.first_ts, u.last_ts,
+            SELECT u.metric_id, u.first_ts, u.last_ts, u.inserted,
                    q.xids IS NULL OR u.updated IS DISTINCT FROM 0
             FROM queued q
-            CROSS JOIN LATERAL unnest(q.metric_ids, q.first_ts, q.last_ts, q.updated)
-                AS u(metric_id, first_ts, last_ts, updated)
+            CROSS JOIN LATERAL unnest(
+                q.metric_ids, q.first_ts, q.last_ts, q.inserted, q.updated
+            ) AS u(metric_id, first_ts, last_ts, inserted, updated)
         ) AS s
         GROUP BY s.metric_id
     ), windows AS MATERIALIZED (
@@ -117,6 +128,7 @@ _STATEMENT = text(
                COALESCE(
                    k.org_id IS NULL OR w.aggregation = 'last' OR w.b < k.through
                    OR k.read_at < now() - CAST(:whole_read_every AS interval) OR t.dirty
+                   OR k.count < :kept_factor * t.inserted
                    OR k.read_by IN (SELECT x FROM fresh) OR (SELECT yes FROM backlog),
                    true
                ) AS whole
@@ -213,9 +225,11 @@ _STATEMENT = text(
     bindparam("span_ids", type_=ARRAY(UUID(as_uuid=True))),
     bindparam("firsts", type_=ARRAY(TIMESTAMP(timezone=True))),
     bindparam("lasts", type_=ARRAY(TIMESTAMP(timezone=True))),
+    bindparam("inserted", type_=ARRAY(INTEGER)),
     bindparam("dirty", type_=ARRAY(BOOLEAN)),
     bindparam("xids", type_=ARRAY(BIGINT)),
     bindparam("max_queued", type_=INTEGER),
+    bindparam("kept_factor", type_=INTEGER),
 )
 
 
@@ -245,9 +259,11 @@ async def window_values(
             "span_ids": list(spans),
             "firsts": [span[0] for span in spans.values()],
             "lasts": [span[1] for span in spans.values()],
+            "inserted": [written.inserted.get(metric_id) for metric_id in spans],
             "dirty": [written.updated.get(metric_id) != 0 for metric_id in spans],
             "xids": written.xids,
             "max_queued": MAX_QUEUED,
+            "kept_factor": KEPT_FACTOR,
             "whole_read_every": WHOLE_READ_EVERY,
         },
     )

@@ -96,7 +96,7 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
     # when the light path and the engine compute the statuses before and after the batch is
     # written, at the same instant
     # (nothing claimed says what was written: every window is read whole)
-    written = Written(spans(batch, metric_ids), {}, [])
+    written = Written(spans(batch, metric_ids), {}, {}, [])
     thresholds, found = await status.metric_key_results(session, org.id, written.spans, now)
     light_before = await status.metric_scores(session, org.id, found, now, thresholds, written)
     engine_before = await key_result_rollups(session, org.id, ids, as_of=now)

@@ -492,17 +492,19 @@ async def test_a_run_without_recheck_announces_the_batches_and_leaves_their_span
     await ingest(session, org.id, points("revenue", [10.0] * 5))
     (batch,) = await queued(session, org)
     batch.created_at = batch_queued_at = datetime.now(UTC) - timedelta(minutes=3)
+    batch_xids = batch.xids
     await session.flush()
 
     # when a run announces it without rechecking statuses
     assert await announce_ingested(session, recheck=False) == (1, 0)
 
     # then the batch is announced, no status change yet, and one announced row holds its
-    # span for the recheck
+    # span, counts and transaction for the recheck
     assert await points_ingested(session, org) == 1
     assert await status_changes(session, org) == []
     (row,) = await queued(session, org)
-    assert row.announced and row.inserted == [] and len(row.metric_ids) == 1
+    assert row.announced and len(row.metric_ids) == 1
+    assert (row.inserted, row.updated, row.xids) == ([5], [0], batch_xids)
     assert row.created_at == batch_queued_at  # the lag gauge keeps counting from the batch
 
     # and the next run rechecks it without announcing the batch again
@@ -655,6 +657,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                 metric_ids=[revenue.id, visits.id],
                 first_ts=[t - 5 * hour, t],
                 last_ts=[t - 4 * hour, t],
+                inserted=[0, 0],
                 updated=[0, 0],
                 xids=[10, 12],
                 announced=True,
@@ -698,6 +701,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
                     signups.id: (t + hour, t + hour),
                     visits.id: (t, t),
                 },
+                {revenue.id: 5, signups.id: 1, visits.id: 0},
                 {revenue.id: 6, signups.id: 0, visits.id: 0},
                 [10, 11, 12],
             ),
@@ -707,7 +711,7 @@ async def test_a_claim_merges_the_spans_and_counts_of_its_batches_per_organizati
             1,
             queued_since[second.id],
             [IngestedMetric(churn.id, "churn", t, t, 1, 0)],
-            Written({churn.id: (t, t)}, {churn.id: None}, []),
+            Written({churn.id: (t, t)}, {churn.id: None}, {churn.id: None}, []),
         ),
     }
     assert await queued(session, first) == [] and await queued(session, second) == []

@@ -36,6 +36,13 @@ _WHOLE = text(
 )
 
 
+@pytest.fixture(autouse=True)
+def extend_every_kept_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These windows are small: extend them however many points a batch adds, unless a
+    test says otherwise (`KEPT_FACTOR`)."""
+    monkeypatch.setattr(window_cache, "KEPT_FACTOR", 0)
+
+
 async def kept_rows(session: AsyncSession, org: Organization) -> list[WindowAggregate]:
     rows = await session.scalars(
         select(WindowAggregate)
@@ -415,3 +422,27 @@ async def test_a_batch_queues_the_transaction_its_points_carry(engine: AsyncEngi
                 {"org": org.id},
             )
             assert [xid % 2**32 for xid in row.xids or []] == list(xmins)
+
+
+async def test_a_window_small_against_the_points_written_since_is_read_whole(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(window_cache, "KEPT_FACTOR", 2)
+    async with committed_org(engine) as (sessions, org):
+        # given a kept window of 4 points
+        await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [1.0] * 4)
+        await recheck(sessions)
+        ((_, _, first_read),) = await assert_exact(sessions, org)
+
+        # when a batch of 2 points is rechecked, then one of 4 (more than a half of the 6)
+        await committed_batch(sessions, org, [2.0] * 2, YESTERDAY + timedelta(hours=1))
+        await recheck(sessions)
+        ((_, _, after_two),) = await assert_exact(sessions, org)
+        await committed_batch(sessions, org, [3.0] * 4, YESTERDAY + timedelta(hours=2))
+        await recheck(sessions)
+        ((count, total, after_four),) = await assert_exact(sessions, org)
+
+        # then the first was added to the kept row, the second read whole
+        assert after_two == first_read
+        assert (count, total, after_four > first_read) == (10, 20.0, True)
