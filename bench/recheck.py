@@ -3,7 +3,7 @@ read whole (`service.rollups.repository.window_values`, what the recheck did bef
 0011), on the same windows in the same transaction.
 
     python bench/recheck.py --database-url postgresql://... [--rounds 6] [--batches 50]
-        [--vacuum] [--scale 1.0]
+        [--vacuum] [--window-points N] [--scale 1.0]
 
 Loads the generated organization into the database (migrate it first: `LODESTAR_DATABASE_URL
 =postgresql+asyncpg://... lodestar migrate`), then per round writes `--batches` batches of
@@ -15,7 +15,10 @@ key results they reach and reads their windows both ways, alternating, `REPEATS`
 (the kept read inside a savepoint rolled back after each). It prints the medians, the
 points read per round and the ratio kept ÷ whole. Each round then runs the real recheck
 (`announce_ingested`, committed), so the kept rows follow the points. The first round has
-no kept rows yet: both read whole.
+no kept rows yet: both read whole. `--window-points N` first adds N points to each of the
+1,000 metrics in the current cycle (one a second before the ingested ones, then `VACUUM
+ANALYZE`): the generated organization's windows hold ~100 points each, a metric fed every
+minute ~130,000 in a quarter.
 """
 
 from __future__ import annotations
@@ -50,6 +53,28 @@ async def main(args: argparse.Namespace) -> None:
     keys = org.ingest_metric_keys[:1000]
     start = org.now - timedelta(days=20)
     seq = 0
+    if args.window_points:
+        async with engine.connect() as conn:
+            await conn.execute(
+                text(
+                    """
+                    INSERT INTO points (org_id, metric_id, ts, dimensions, value, source)
+                    SELECT :org, m.id, CAST(:start AS timestamptz) - g * interval '1 second', '{}',
+                           g % 100, 'bench'
+                    FROM unnest(CAST(:ids AS uuid[])) AS m(id)
+                    CROSS JOIN generate_series(1, :n) AS g
+                    """
+                ),
+                {
+                    "org": org.org_id,
+                    "start": start,
+                    "ids": [org.metric_ids[key] for key in keys],
+                    "n": args.window_points,
+                },
+            )
+            await conn.commit()
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("VACUUM ANALYZE points")
     print("round | batches | windows | whole ms | kept ms | kept ÷ whole")
     for number in range(args.rounds):
         for _ in range(args.batches):
@@ -102,4 +127,5 @@ if __name__ == "__main__":
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--vacuum", action="store_true", help="VACUUM points before each read")
+    parser.add_argument("--window-points", type=int, default=0, help="points added per window")
     asyncio.run(main(parser.parse_args()))
