@@ -9,7 +9,9 @@ again (`service.events.window_cache`). To know which points those are, every que
 (`status_rechecks`) now records its transaction id (`xids`, `xid8` values as bigint; a
 put-back row lists those of the batches it merges). Rows queued before this revision have
 no `xids`: their metrics' windows are read whole once. The table starts empty: each window
-is read whole the first time.
+is read whole the first time. During an upgrade, stop the workers of the old code first: an
+old worker's recheck consumes batches without dropping the kept rows they reach, which then
+miss those points until their hourly whole read.
 
 Revision ID: 0011
 Revises: 0010

@@ -32,14 +32,17 @@ deletes its kept rows). Everything else forces a whole read of the window, which
 rewrites the row:
 
 - no kept row, or `last`, or a window ending before `through` (an earlier `as_of`);
-- a batch that updated points of the metric (or does not say: rows queued before revision
-  0011): an update replaces a value the kept row may hold, which cannot be subtracted;
+- a batch that updated points of the metric, or whose row names no transaction (rows queued
+  before revision 0011, or a batch written in a savepoint, whose points carry a
+  subtransaction's id that snapshots do not list): an update replaces a value the kept row
+  may hold, which cannot be subtracted;
 - a batch of the transaction that wrote the kept row (`read_by`): its points were visible to
   that transaction whatever its snapshot says (only within one transaction, as in tests);
 - more than `MAX_QUEUED` rows still queued (a backlog: reading their spans would cost more
   than it saves);
 - a kept row read whole longer than `WHOLE_READ_EVERY` ago: points written around ingestion
-  (SQL by hand, a restore) are picked up within that time;
+  (SQL by hand) are picked up within that time;
+- a kept snapshot ahead of the statement's (rows restored into another cluster);
 - a kept window holding fewer than `KEPT_FACTOR` times the points inserted since: reading
   those from the table would cost more than reading the window's index.
 
@@ -97,7 +100,10 @@ _STATEMENT = text(
     ), backlog AS (
         SELECT count(*) > :max_queued AS yes FROM queued
     ), me AS (
-        SELECT CAST(CAST(pg_current_xact_id() AS text) AS bigint) AS x
+        -- This transaction's id, and the first id this statement's snapshot does not see
+        -- (above every committed one), as bigints.
+        SELECT CAST(CAST(pg_current_xact_id() AS text) AS bigint) AS x,
+               CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint) AS horizon
     ), fresh AS MATERIALIZED (
         -- The transactions whose points a kept row may not hold.
         SELECT x FROM unnest(:xids) AS x
@@ -129,7 +135,10 @@ _STATEMENT = text(
                    k.org_id IS NULL OR w.aggregation = 'last' OR w.b < k.through
                    OR k.read_at < now() - CAST(:whole_read_every AS interval) OR t.dirty
                    OR k.count < :kept_factor * t.inserted
-                   OR k.read_by IN (SELECT x FROM fresh) OR (SELECT yes FROM backlog),
+                   OR k.read_by IN (SELECT x FROM fresh) OR (SELECT yes FROM backlog)
+                   -- a snapshot from ahead of this one: another cluster's (a restore)
+                   OR CAST(CAST(pg_snapshot_xmax(CAST(k.snapshot AS pg_snapshot)) AS text)
+                           AS bigint) > (SELECT horizon FROM me),
                    true
                ) AS whole
         FROM wanted w
@@ -137,19 +146,33 @@ _STATEMENT = text(
             AND k.starts_at = w.a AND k.ends_at = w.e
         LEFT JOIN touched t ON t.metric_id = w.metric_id
     ), added AS (
-        -- Points the kept snapshot did not see: their transaction committed after it. As
-        -- a filter on each point (its `xmin` as an xid8: this transaction's id minus its
-        -- age), not a join against the transactions: with these row estimates the planner
-        -- chose a merge or a nested loop there, 0.4-21 s where the filter takes ~1 µs a
-        -- point.
+        -- Points of the batches' transactions the kept snapshot did not see. `xmin` holds
+        -- the low 32 bits of an xid8: first it must be one of the batches' (a hashed
+        -- subplan: `NOT IN` of an uncorrelated subquery; a point written 2^31 transactions
+        -- ago, or rewritten by a tool, is not), then, as the xid8 below the statement's
+        -- horizon with those bits, not visible in the kept snapshot. Filters on each point,
+        -- not a join against the transactions: with these row estimates the planner chose a
+        -- merge or a nested loop there, 0.4-21 s where the filters take ~1 µs a point.
         SELECT w.i, count(*) AS count, sum(p.value) AS sum, min(p.value) AS min,
                max(p.value) AS max
         FROM windows w
         JOIN points p ON p.org_id = :org AND p.metric_id = w.metric_id
             AND p.ts >= GREATEST(w.a, w.first_ts) AND p.ts <= w.last_ts AND p.ts < w.through
         WHERE NOT w.whole
+          AND NOT (
+              CAST(CAST(p.xmin AS text) AS bigint)
+                  NOT IN (SELECT f.x % 4294967296 FROM fresh f)
+          )
           AND NOT pg_visible_in_snapshot(
-              CAST(CAST((SELECT x FROM me) - age(p.xmin) AS text) AS xid8), w.seen
+              CAST(
+                  CAST(
+                      (SELECT horizon FROM me)
+                      - (((SELECT horizon FROM me) - CAST(CAST(p.xmin AS text) AS bigint))
+                         % 4294967296 + 4294967296) % 4294967296
+                      AS text
+                  ) AS xid8
+              ),
+              w.seen
           )
         GROUP BY w.i
     ), later AS (
@@ -243,7 +266,11 @@ async def window_values(
     points is 0, the others null), given with its cycle's end ([start, min(as of, cycle
     end)) grows towards it), reading only what `written` and the queue say changed where a
     kept row allows; one statement, which also keeps what it read and drops the kept rows of
-    other windows `written` reaches (they would miss its points)."""
+    other windows `written` reaches (they would miss its points).
+
+    Only under the organization's recheck lock (`service.events.recheck`): two unlocked
+    callers could each keep a row, the later one from a snapshot older than the batches the
+    earlier one consumed."""
     unique = list(dict.fromkeys(windows))
     if not unique and not written.spans:
         return {}

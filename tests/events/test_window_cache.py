@@ -446,3 +446,78 @@ async def test_a_window_small_against_the_points_written_since_is_read_whole(
         # then the first was added to the kept row, the second read whole
         assert after_two == first_read
         assert (count, total, after_four > first_read) == (10, 20.0, True)
+
+
+async def test_a_batch_written_in_a_savepoint_names_no_transaction_and_is_read_whole(
+    engine: AsyncEngine,
+) -> None:
+    async with committed_org(engine) as (sessions, org):
+        # given a kept window
+        await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [1.0] * 2)
+        await recheck(sessions)
+        ((_, _, first_read),) = await assert_exact(sessions, org)
+
+        # when a batch is written inside a savepoint (its points carry a subtransaction's
+        # id, which no snapshot lists) and rechecked
+        async with unit_of_work(sessions) as batch, batch.begin_nested():
+            await ingest(batch, org.id, points("revenue", [5.0], YESTERDAY + timedelta(hours=1)))
+        async with sessions() as check:
+            (row,) = await queued(check, org)
+            assert row.xids is None
+        await recheck(sessions)
+
+        # then the window was read whole, and holds the point
+        ((count, total, read_at),) = await assert_exact(sessions, org)
+        assert (count, total) == (3, 7.0) and read_at > first_read
+
+
+async def test_a_batch_open_while_the_window_is_kept_is_added_once_it_commits(
+    engine: AsyncEngine,
+) -> None:
+    async with committed_org(engine) as (sessions, org):
+        # given a batch written but not committed while a recheck keeps the window (its
+        # transaction is in the kept snapshot's in-progress list)
+        await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [1.0] * 2)
+        async with sessions() as open_batch:
+            await ingest(
+                open_batch, org.id, points("revenue", [4.0], YESTERDAY + timedelta(hours=1))
+            )
+            await recheck(sessions)
+            ((count, _, first_read),) = await assert_exact(sessions, org)
+            assert count == 2
+
+            # when it commits, then another batch does, and a recheck runs
+            await open_batch.commit()
+        await committed_batch(sessions, org, [8.0], YESTERDAY + timedelta(hours=2))
+        await recheck(sessions)
+
+        # then both are added, without a whole read
+        assert await assert_exact(sessions, org) == [(4, 14.0, first_read)]
+
+
+async def test_rows_queued_before_revision_0011_make_their_metrics_read_whole(
+    engine: AsyncEngine,
+) -> None:
+    async with committed_org(engine) as (sessions, org):
+        # given a kept window, and a batch whose queue row names no transaction (as rows
+        # written by code before revision 0011)
+        await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [1.0] * 2)
+        await recheck(sessions)
+        ((_, _, first_read),) = await assert_exact(sessions, org)
+        await committed_batch(sessions, org, [2.0], YESTERDAY + timedelta(hours=1))
+        async with unit_of_work(sessions) as edit:
+            await edit.execute(
+                text("UPDATE status_rechecks SET xids = NULL WHERE org_id = :org"),
+                {"org": org.id},
+            )
+
+        # when it is announced without a recheck (put back), then rechecked
+        await recheck(sessions, recheck=False)
+        await recheck(sessions)
+
+        # then the window was read whole
+        ((count, total, read_at),) = await assert_exact(sessions, org)
+        assert (count, total) == (3, 4.0) and read_at > first_read
