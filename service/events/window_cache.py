@@ -31,7 +31,8 @@ spans reach (the `dropped` step). Points are written by ingestion only (a metric
 deletes its kept rows). Everything else forces a whole read of the window, which also
 rewrites the row:
 
-- no kept row, or `last`, or a window ending before `through` (an earlier `as_of`);
+- no kept row (none is kept of a window under `KEEP_FROM` points), or `last`, or a window
+  ending before `through` (an earlier `as_of`);
 - a batch that updated points of the metric, or whose row names no transaction (rows queued
   before revision 0011, or a batch written in a savepoint, whose points carry a
   subtransaction's id that snapshots do not list): an update replaces a value the kept row
@@ -46,8 +47,12 @@ rewrites the row:
 - a kept window holding fewer than `KEPT_FACTOR` times the points inserted since: reading
   those from the table would cost more than reading the window's index.
 
-The kept sum is extended in arrival order, not in the index order of a whole read, so the
-two can differ in the last bits of a float; every hour's whole read resets it.
+Two costs this does not bound. The span a metric's batches wrote is merged from earliest to
+latest, so one late point far back in the cycle makes the scan read the points from there on
+from the table (`KEPT_FACTOR` counts the points inserted, not the span). And the kept sum is
+extended in arrival order, not in the index order of a whole read, so the two can differ in
+the last bits of a float (a value exactly on a status threshold could then be judged
+differently by a writer's roll-up); every hour's whole read resets it.
 """
 
 import uuid
@@ -70,6 +75,10 @@ MAX_QUEUED = 100
 # inserted since: a written point is read from the table (for its `xmin`), ~8 times what a
 # point costs a whole read on vacuumed pages, which reads the index alone (bench/recheck.py).
 KEPT_FACTOR = 8
+# Windows of fewer points are not kept: reading them whole (~0.1-0.2 ms from the index)
+# costs less than writing their row each time (bench/recheck.py: 839 small windows cost the
+# kept statement 20-40 ms more than the whole read when it kept them all).
+KEEP_FROM = 1000
 # A kept row is read whole again after this long.
 WHOLE_READ_EVERY = timedelta(hours=1)
 
@@ -210,6 +219,7 @@ _STATEMENT = text(
                (SELECT x FROM me),
                CASE WHEN w.whole THEN now() ELSE w.read_at END
         FROM windows w JOIN computed c ON c.i = w.i
+        WHERE c.count >= :keep_from
         ORDER BY w.metric_id, w.a, w.e
         ON CONFLICT (org_id, metric_id, starts_at, ends_at) DO UPDATE
             SET through = EXCLUDED.through, count = EXCLUDED.count, sum = EXCLUDED.sum,
@@ -217,7 +227,8 @@ _STATEMENT = text(
                 read_by = EXCLUDED.read_by, read_at = EXCLUDED.read_at
     ), dropped AS (
         -- Kept rows the claimed spans reach that this run does not rewrite (their key
-        -- results are not rechecked, or `last`): their batches are consumed. `NOT IN` of
+        -- results are not rechecked, `last`, too few points): their batches are consumed.
+        -- `NOT IN` of
         -- an uncorrelated subquery is a hashed subplan: as `NOT EXISTS` the planner chose
         -- an anti join testing every pair (147 ms for 687 rows).
         DELETE FROM window_aggregates k
@@ -225,7 +236,9 @@ _STATEMENT = text(
         WHERE k.org_id = :org AND k.metric_id = s.metric_id
           AND k.starts_at <= s.last_ts AND s.first_ts < k.through
           AND (k.metric_id, k.starts_at, k.ends_at) NOT IN (
-              SELECT w.metric_id, w.a, w.e FROM windows w WHERE w.aggregation <> 'last'
+              SELECT w.metric_id, w.a, w.e
+              FROM windows w JOIN computed c ON c.i = w.i
+              WHERE c.count >= :keep_from
           )
     )
     SELECT w.i,
@@ -253,6 +266,7 @@ _STATEMENT = text(
     bindparam("xids", type_=ARRAY(BIGINT)),
     bindparam("max_queued", type_=INTEGER),
     bindparam("kept_factor", type_=INTEGER),
+    bindparam("keep_from", type_=INTEGER),
 )
 
 
@@ -291,6 +305,7 @@ async def window_values(
             "xids": written.xids,
             "max_queued": MAX_QUEUED,
             "kept_factor": KEPT_FACTOR,
+            "keep_from": KEEP_FROM,
             "whole_read_every": WHOLE_READ_EVERY,
         },
     )

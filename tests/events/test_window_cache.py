@@ -38,8 +38,9 @@ _WHOLE = text(
 
 @pytest.fixture(autouse=True)
 def extend_every_kept_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These windows are small: extend them however many points a batch adds, unless a
-    test says otherwise (`KEPT_FACTOR`)."""
+    """These windows are small: keep them, and extend them however many points a batch adds,
+    unless a test says otherwise (`KEEP_FROM`, `KEPT_FACTOR`)."""
+    monkeypatch.setattr(window_cache, "KEEP_FROM", 0)
     monkeypatch.setattr(window_cache, "KEPT_FACTOR", 0)
 
 
@@ -521,3 +522,22 @@ async def test_rows_queued_before_revision_0011_make_their_metrics_read_whole(
         # then the window was read whole
         ((count, total, read_at),) = await assert_exact(sessions, org)
         assert (count, total) == (3, 4.0) and read_at > first_read
+
+
+async def test_a_window_of_fewer_points_than_keep_from_is_not_kept(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(window_cache, "KEEP_FROM", 3)
+    async with committed_org(engine) as (sessions, org):
+        # given a key result whose window gets 2 points, then 2 more
+        await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [1.0] * 2)
+        await recheck(sessions)
+        async with sessions() as check:
+            kept_of_two = await kept_rows(check, org)
+        await committed_batch(sessions, org, [2.0] * 2, YESTERDAY + timedelta(hours=1))
+        await recheck(sessions)
+
+        # then nothing was kept of 2 points, and 4 are kept
+        assert kept_of_two == []
+        assert [row[:2] for row in await assert_exact(sessions, org)] == [(4, 6.0)]
