@@ -1,8 +1,8 @@
 """the status recheck keeps what it read of each window
 
 `window_aggregates` holds, per metric window the recheck reads ([cycle start, min(as of,
-cycle end)), keyed by the cycle's bounds), the count, sum, minimum and maximum of its points
-up to `through`, with the PostgreSQL snapshot they were read at (`pg_current_snapshot()` as
+cycle end)), keyed by the cycle's bounds), the count of its points up to `through` and their
+aggregate by the metric's aggregation (sum, minimum or maximum), with the PostgreSQL snapshot they were read at (`pg_current_snapshot()` as
 text), the transaction that read them (`read_by`) and when the window was last read whole.
 The next recheck adds only the points written since instead of reading the whole window
 again (`service.events.window_cache`). To know which points those are, every queued batch
@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("metric_id", sa.Uuid(), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("aggregation", sa.String(length=16), nullable=False),
         sa.Column("through", sa.DateTime(timezone=True), nullable=False),
         sa.Column("count", sa.BigInteger(), nullable=False),
         sa.Column("sum", sa.Float(), nullable=True),

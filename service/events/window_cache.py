@@ -31,8 +31,9 @@ spans reach (the `dropped` step). Points are written by ingestion only (a metric
 deletes its kept rows). Everything else forces a whole read of the window, which also
 rewrites the row:
 
-- no kept row (none is kept of a window under `KEEP_FROM` points), or `last`, or a window
-  ending before `through` (an earlier `as_of`);
+- no kept row (none is kept of a window under `KEEP_FROM` points), or `last`, or a metric
+  whose aggregation changed (a row keeps the count and its metric's aggregate only), or a
+  window ending before `through` (an earlier `as_of`);
 - a batch that updated points of the metric, or whose row names no transaction (rows queued
   before revision 0011, or a batch written in a savepoint, whose points carry a
   subtransaction's id that snapshots do not list): an update replaces a value the kept row
@@ -139,9 +140,11 @@ _STATEMENT = text(
         GROUP BY s.metric_id
     ), windows AS MATERIALIZED (
         SELECT w.*, k.through, k.count, k.sum, k.min, k.max, k.snapshot, k.read_at,
+               k.aggregation AS kept_aggregation,
                t.first_ts, t.last_ts, CAST(k.snapshot AS pg_snapshot) AS seen,
                COALESCE(
-                   k.org_id IS NULL OR w.aggregation = 'last' OR w.b < k.through
+                   k.org_id IS NULL OR w.aggregation = 'last' OR w.aggregation <> k.aggregation
+                   OR w.b < k.through
                    OR k.read_at < now() - CAST(:whole_read_every AS interval) OR t.dirty
                    OR k.count < :kept_factor * t.inserted
                    OR k.read_by IN (SELECT x FROM fresh) OR (SELECT yes FROM backlog)
@@ -193,28 +196,56 @@ _STATEMENT = text(
         WHERE NOT w.whole
         GROUP BY w.i
     ), computed AS MATERIALIZED (
-        SELECT w.i, r.count, r.sum, r.min, r.max
+        -- Windows read whole: the count and the one aggregate the metric needs (a whole
+        -- read of all four cost 20-30 ms more than the engine's read on 839 windows), so a
+        -- kept row holds the count and its metric's aggregate only (`aggregation`).
+        SELECT w.i, r.*
         FROM windows w
         CROSS JOIN LATERAL (
-            SELECT count(*) AS count, sum(p.value) AS sum, min(p.value) AS min,
-                   max(p.value) AS max
-            FROM points p
-            WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
+            SELECT count(*) AS count, sum(p.value) AS sum, NULL::float8 AS min,
+                   NULL::float8 AS max
+            FROM points p WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
         ) AS r
-        WHERE w.whole AND w.aggregation <> 'last'
+        WHERE w.whole AND w.aggregation IN ('sum', 'avg')
+        UNION ALL
+        SELECT w.i, r.*
+        FROM windows w
+        CROSS JOIN LATERAL (
+            SELECT count(*), NULL::float8, NULL::float8, NULL::float8
+            FROM points p WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
+        ) AS r
+        WHERE w.whole AND w.aggregation = 'count'
+        UNION ALL
+        SELECT w.i, r.*
+        FROM windows w
+        CROSS JOIN LATERAL (
+            SELECT count(*), NULL::float8, min(p.value), NULL::float8
+            FROM points p WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
+        ) AS r
+        WHERE w.whole AND w.aggregation = 'min'
+        UNION ALL
+        SELECT w.i, r.*
+        FROM windows w
+        CROSS JOIN LATERAL (
+            SELECT count(*), NULL::float8, NULL::float8, max(p.value)
+            FROM points p WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
+        ) AS r
+        WHERE w.whole AND w.aggregation = 'max'
         UNION ALL
         SELECT w.i, w.count + COALESCE(n.count, 0) + COALESCE(l.count, 0),
-               (SELECT sum(v) FROM (VALUES (w.sum), (n.sum), (l.sum)) AS s(v)),
-               LEAST(w.min, n.min, l.min), GREATEST(w.max, n.max, l.max)
+               CASE WHEN w.aggregation IN ('sum', 'avg')
+                    THEN (SELECT sum(v) FROM (VALUES (w.sum), (n.sum), (l.sum)) AS s(v)) END,
+               CASE WHEN w.aggregation = 'min' THEN LEAST(w.min, n.min, l.min) END,
+               CASE WHEN w.aggregation = 'max' THEN GREATEST(w.max, n.max, l.max) END
         FROM windows w
         LEFT JOIN added n ON n.i = w.i
         LEFT JOIN later l ON l.i = w.i
         WHERE NOT w.whole
     ), kept AS (
         INSERT INTO window_aggregates AS k
-            (org_id, metric_id, starts_at, ends_at, through, count, sum, min, max, snapshot,
-             read_by, read_at)
-        SELECT :org, w.metric_id, w.a, w.e, w.b, c.count, c.sum, c.min, c.max,
+            (org_id, metric_id, starts_at, ends_at, aggregation, through, count, sum, min, max,
+             snapshot, read_by, read_at)
+        SELECT :org, w.metric_id, w.a, w.e, w.aggregation, w.b, c.count, c.sum, c.min, c.max,
                CAST(pg_current_snapshot() AS text),
                (SELECT x FROM me),
                CASE WHEN w.whole THEN now() ELSE w.read_at END
@@ -222,7 +253,8 @@ _STATEMENT = text(
         WHERE c.count >= :keep_from
         ORDER BY w.metric_id, w.a, w.e
         ON CONFLICT (org_id, metric_id, starts_at, ends_at) DO UPDATE
-            SET through = EXCLUDED.through, count = EXCLUDED.count, sum = EXCLUDED.sum,
+            SET aggregation = EXCLUDED.aggregation, through = EXCLUDED.through,
+                count = EXCLUDED.count, sum = EXCLUDED.sum,
                 min = EXCLUDED.min, max = EXCLUDED.max, snapshot = EXCLUDED.snapshot,
                 read_by = EXCLUDED.read_by, read_at = EXCLUDED.read_at
     ), dropped AS (

@@ -1,15 +1,16 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, PrimaryKeyConstraint, Text
+from sqlalchemy import BigInteger, DateTime, Float, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, tenant_fk
 
 
 class WindowAggregate(Base):
-    """What the status recheck last read of a metric's window: the count, sum, minimum and
-    maximum of the metric's points in [starts_at, through), as of the PostgreSQL snapshot
+    """What the status recheck last read of a metric's window: the count of the metric's
+    points in [starts_at, through) and their aggregate by the metric's `aggregation` (`sum`
+    for sum and avg, `min`, `max`; the other two null), as of the PostgreSQL snapshot
     `snapshot` (`pg_current_snapshot()` of the statement that wrote the row, as text).
 
     A key result's window is [cycle start, min(as of, cycle end)): the row is keyed by the
@@ -36,6 +37,7 @@ class WindowAggregate(Base):
     metric_id: Mapped[uuid.UUID] = mapped_column()
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    aggregation: Mapped[str] = mapped_column(String(16))
     through: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     count: Mapped[int] = mapped_column(BigInteger)
     sum: Mapped[float | None] = mapped_column(Float)

@@ -53,6 +53,17 @@ async def kept_rows(session: AsyncSession, org: Organization) -> list[WindowAggr
     return list(rows)
 
 
+def held(aggregation: str, count: int, total: Any, low: Any, high: Any) -> tuple[Any, ...]:
+    """What a kept row of this aggregation holds of a whole read: the count and its
+    metric's aggregate (the sum for `sum` and `avg`)."""
+    return (
+        count,
+        total if aggregation in ("sum", "avg") else None,
+        low if aggregation == "min" else None,
+        high if aggregation == "max" else None,
+    )
+
+
 async def assert_exact(sessions: async_sessionmaker[AsyncSession], org: Organization) -> list[Any]:
     """Every kept row of the organization equals a whole read of [starts_at, through) now;
     returns each row's (count, sum, read_at)."""
@@ -65,7 +76,7 @@ async def assert_exact(sessions: async_sessionmaker[AsyncSession], org: Organiza
                     {"org": org.id, "metric": row.metric_id, "a": row.starts_at, "b": row.through},
                 )
             ).one()
-            assert (row.count, row.sum, row.min, row.max) == tuple(whole), row.metric_id
+            assert (row.count, row.sum, row.min, row.max) == held(row.aggregation, *whole)
         return [(row.count, row.sum, row.read_at) for row in rows]
 
 
@@ -378,7 +389,7 @@ async def test_one_transaction_that_ingests_after_its_recheck_is_read_whole(
                 {"org": org.id, "metric": metric.id, "a": row.starts_at, "b": row.through},
             )
         ).one()
-        assert (row.count, row.sum, row.min, row.max) == tuple(whole)
+        assert (row.count, row.sum, row.min, row.max) == held(row.aggregation, *whole)
     assert (row.count, row.sum) == (6, 11.0)
 
 
@@ -541,3 +552,24 @@ async def test_a_window_of_fewer_points_than_keep_from_is_not_kept(
         # then nothing was kept of 2 points, and 4 are kept
         assert kept_of_two == []
         assert [row[:2] for row in await assert_exact(sessions, org)] == [(4, 6.0)]
+
+
+async def test_a_metric_whose_aggregation_changed_is_read_whole(engine: AsyncEngine) -> None:
+    async with committed_org(engine) as (sessions, org):
+        # given a kept sum window
+        await committed_revenue_key_result(sessions, org)
+        await committed_batch(sessions, org, [1.0, 6.0])
+        await recheck(sessions)
+        ((_, _, first_read),) = await assert_exact(sessions, org)
+
+        # when the metric becomes a `max` and a batch is rechecked
+        await set_aggregation(sessions, org, "max")
+        await committed_batch(sessions, org, [3.0], YESTERDAY + timedelta(hours=1))
+        await recheck(sessions)
+
+        # then the window was read whole, and its row keeps the maximum
+        async with sessions() as check:
+            (row,) = await kept_rows(check, org)
+        assert (row.aggregation, row.count, row.sum, row.max) == ("max", 3, None, 6.0)
+        assert row.read_at > first_read
+        await assert_exact(sessions, org)
