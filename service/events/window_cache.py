@@ -7,8 +7,9 @@ cycle so far: under sustained ingestion 1.2-1.7 M points for the benchmark's 1,0
 0.3-1.1 s of PostgreSQL per recheck, growing with the cycle (issue 5). Only the points
 written since the last recheck can have changed it, and the queue says which those are: every
 batch records its transaction (`status_rechecks.xids`), which is the `xmin` of the points it
-wrote. So a recheck keeps, per window, the count, sum, minimum and maximum it read, the
-snapshot it read them at and how far (`through`), and the next one computes
+wrote. So a recheck keeps, per window, the count and the metric's aggregate it read (the
+sum for `sum` and `avg`, the minimum, the maximum), the snapshot it read them at and how far
+(`through`), and the next one computes
 
     kept row
     + the points in [window start, through), within the span the batches wrote, whose
@@ -16,7 +17,7 @@ snapshot it read them at and how far (`through`), and the next one computes
     + every point in [through, min(t, cycle end)), read as is
 
 for `sum`, `avg` (sum / count), `min`, `max` and `count` (`last` is read whole: it needs the
-latest point of each dimension set). It is one statement, taken after the recheck's status
+latest point of each dimension set; so is a window of fewer than `KEEP_FROM` points). It is one statement, taken after the recheck's status
 locks, so the value is exactly that of a whole read at the statement's snapshot: the "lock
 first, then read" rule of `service.events.status` holds, and a writer's status event is
 never undone by a recheck that saw less.
