@@ -58,7 +58,7 @@ differently by a writer's roll-up); every hour's whole read resets it.
 """
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -66,7 +66,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BOOLEAN, INTEGER, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.rollups.repository import last_of_window
+from service.rollups.repository import last_of_window, window_points
 
 Span = tuple[datetime, datetime]  # a metric's earliest and latest written ts
 Window = tuple[uuid.UUID, datetime, datetime]  # (metric, start, end): [start, end)
@@ -95,6 +95,26 @@ class Written(NamedTuple):
     updated: dict[uuid.UUID, int | None]
     xids: list[int]
 
+
+# The `computed` rows of windows read whole, one branch per aggregation: the count and the
+# metric's own aggregate, in the kept row's columns (count, sum, min, max).
+_WHOLE_READS = "        UNION ALL\n".join(
+    f"""
+        SELECT w.i, r.*
+        FROM windows w
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS count, {columns}
+            FROM points p WHERE {window_points()}
+        ) AS r
+        WHERE w.whole AND w.aggregation IN ({", ".join(f"'{name}'" for name in names)})
+"""
+    for names, columns in (
+        (("sum", "avg"), "sum(p.value) AS sum, NULL::float8 AS min, NULL::float8 AS max"),
+        (("count",), "NULL::float8 AS sum, NULL::float8 AS min, NULL::float8 AS max"),
+        (("min",), "NULL::float8 AS sum, min(p.value) AS min, NULL::float8 AS max"),
+        (("max",), "NULL::float8 AS sum, NULL::float8 AS min, max(p.value) AS max"),
+    )
+)
 
 _STATEMENT = text(
     """
@@ -141,7 +161,6 @@ _STATEMENT = text(
         GROUP BY s.metric_id
     ), windows AS MATERIALIZED (
         SELECT w.*, k.through, k.count, k.sum, k.min, k.max, k.snapshot, k.read_at,
-               k.aggregation AS kept_aggregation,
                t.first_ts, t.last_ts, CAST(k.snapshot AS pg_snapshot) AS seen,
                COALESCE(
                    k.org_id IS NULL OR w.aggregation = 'last' OR w.aggregation <> k.aggregation
@@ -200,38 +219,7 @@ _STATEMENT = text(
         -- Windows read whole: the count and the one aggregate the metric needs (a whole
         -- read of all four cost 20-30 ms more than the engine's read on 839 windows), so a
         -- kept row holds the count and its metric's aggregate only (`aggregation`).
-        SELECT w.i, r.*
-        FROM windows w
-        CROSS JOIN LATERAL (
-            SELECT count(*) AS count, sum(p.value) AS sum, NULL::float8 AS min,
-                   NULL::float8 AS max
-            FROM points p WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
-        ) AS r
-        WHERE w.whole AND w.aggregation IN ('sum', 'avg')
-        UNION ALL
-        SELECT w.i, r.*
-        FROM windows w
-        CROSS JOIN LATERAL (
-            SELECT count(*), NULL::float8, NULL::float8, NULL::float8
-            FROM points p WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
-        ) AS r
-        WHERE w.whole AND w.aggregation = 'count'
-        UNION ALL
-        SELECT w.i, r.*
-        FROM windows w
-        CROSS JOIN LATERAL (
-            SELECT count(*), NULL::float8, min(p.value), NULL::float8
-            FROM points p WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
-        ) AS r
-        WHERE w.whole AND w.aggregation = 'min'
-        UNION ALL
-        SELECT w.i, r.*
-        FROM windows w
-        CROSS JOIN LATERAL (
-            SELECT count(*), NULL::float8, NULL::float8, max(p.value)
-            FROM points p WHERE p.org_id = :org AND p.metric_id = w.metric_id AND p.ts >= w.a AND p.ts < w.b
-        ) AS r
-        WHERE w.whole AND w.aggregation = 'max'
+        WHOLE_READS
         UNION ALL
         SELECT w.i, w.count + COALESCE(n.count, 0) + COALESCE(l.count, 0),
                CASE WHEN w.aggregation IN ('sum', 'avg')
@@ -261,9 +249,8 @@ _STATEMENT = text(
     ), dropped AS (
         -- Kept rows the claimed spans reach that this run does not rewrite (their key
         -- results are not rechecked, `last`, too few points): their batches are consumed.
-        -- `NOT IN` of
-        -- an uncorrelated subquery is a hashed subplan: as `NOT EXISTS` the planner chose
-        -- an anti join testing every pair (147 ms for 687 rows).
+        -- `NOT IN` of an uncorrelated subquery is a hashed subplan: as `NOT EXISTS` the
+        -- planner chose an anti join testing every pair (147 ms for 687 rows).
         DELETE FROM window_aggregates k
         USING unnest(:span_ids, :firsts, :lasts) AS s(metric_id, first_ts, last_ts)
         WHERE k.org_id = :org AND k.metric_id = s.metric_id
@@ -285,7 +272,7 @@ _STATEMENT = text(
     FROM windows w JOIN computed c ON c.i = w.i
     UNION ALL
     SELECT w.i, LAST_OF_WINDOW FROM windows w WHERE w.aggregation = 'last'
-    """.replace("LAST_OF_WINDOW", last_of_window())
+    """.replace("WHOLE_READS", _WHOLE_READS).replace("LAST_OF_WINDOW", last_of_window())
 ).bindparams(
     bindparam("metric_ids", type_=ARRAY(UUID(as_uuid=True))),
     bindparam("starts", type_=ARRAY(TIMESTAMP(timezone=True))),
@@ -321,7 +308,7 @@ async def window_values(
     unique = list(dict.fromkeys(windows))
     if not unique and not written.spans:
         return {}
-    spans: Mapping[uuid.UUID, Span] = written.spans
+    spans = written.spans
     result = await session.execute(
         _STATEMENT,
         {

@@ -427,10 +427,17 @@ _WINDOW_AGGREGATES["last"] = f"""(
 )"""
 
 
+# For statements of other modules reading windows (`service.events.window_cache`): window
+# `w` has columns w.metric_id, w.a, w.b; the organization is `:org`; every dimension set.
+
+
+def window_points() -> str:
+    """The condition on `points p` that selects window `w`'s points."""
+    return _WINDOW_RANGE.format(dimension_filter="")
+
+
 def last_of_window() -> str:
-    """The SQL of the `last` aggregate over window `w` (columns w.metric_id, w.a, w.b) of
-    the organization `:org`, every dimension set: for statements of other modules reading
-    windows (`service.events.window_cache`)."""
+    """The SQL of window `w`'s `last` aggregate."""
     return _WINDOW_AGGREGATES["last"].format(dimension_filter="")
 
 
