@@ -83,8 +83,7 @@ _UPSERT = """
         ON CONFLICT (org_id, metric_id, ts, dimensions) DO UPDATE
             SET value = EXCLUDED.value, source = EXCLUDED.source, recorded_at = now()
             WHERE (p.value, p.source) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.source)
-        RETURNING p.metric_id, p.ts, (p.xmax = 0) AS inserted,
-                  (p.xmin = CAST(pg_current_xact_id() AS xid)) AS own
+        RETURNING p.metric_id, p.ts, (p.xmax = 0) AS inserted, p.xmin
     ), per_metric AS (
         SELECT metric_id,
                CAST(count(*) FILTER (WHERE inserted) AS integer) AS inserted,
@@ -100,13 +99,14 @@ _UPSERT = """
         -- transaction, the `xmin` of the points it wrote (the recheck's window cache,
         -- `service.events.window_cache`). In a savepoint the points carry the
         -- subtransaction's id instead, which snapshots do not list: the row then names no
-        -- transaction (null), and the recheck reads the metrics' windows whole. The
-        -- aggregates of one group read its rows in one order: no sort needed.
+        -- transaction (null), and the recheck reads the metrics' windows whole (one row
+        -- tells: a statement writes all its rows in one (sub)transaction). The aggregates
+        -- of one group read its rows in one order: no sort needed.
         INSERT INTO status_rechecks
             (org_id, metric_ids, first_ts, last_ts, inserted, updated, xids, announced)
         SELECT CAST(:org_id AS uuid), array_agg(metric_id), array_agg(first_ts),
                array_agg(last_ts), array_agg(inserted), array_agg(updated),
-               CASE WHEN (SELECT bool_and(own) FROM written)
+               CASE WHEN (SELECT xmin FROM written LIMIT 1) = CAST(pg_current_xact_id() AS xid)
                     THEN ARRAY[CAST(CAST(pg_current_xact_id() AS text) AS bigint)] END,
                false
         FROM per_metric
