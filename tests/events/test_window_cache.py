@@ -5,7 +5,7 @@ the module says (a kept row read whole keeps its `read_at`; one extended keeps i
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select, text, update
@@ -80,6 +80,18 @@ async def assert_exact(sessions: async_sessionmaker[AsyncSession], org: Organiza
         return [(row.count, row.sum, row.read_at) for row in rows]
 
 
+async def kept_window(
+    sessions: async_sessionmaker[AsyncSession], org: Organization, values: list[float]
+) -> datetime:
+    """A key result on `revenue` whose window was rechecked after a batch of `values` (a
+    kept row, exact): when the row was read whole."""
+    await committed_revenue_key_result(sessions, org)
+    await committed_batch(sessions, org, values)
+    await recheck(sessions)
+    ((_, _, read_at),) = await assert_exact(sessions, org)
+    return cast(datetime, read_at)
+
+
 async def recheck(sessions: async_sessionmaker[AsyncSession], **options: Any) -> tuple[int, int]:
     async with unit_of_work(sessions) as run:
         return tuple(await announce_ingested(run, **options))  # type: ignore[return-value]
@@ -123,10 +135,7 @@ async def test_a_batch_that_updates_points_makes_the_recheck_read_the_window_who
 ) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a kept row of five points
-        await committed_revenue_key_result(sessions, org)
-        await committed_batch(sessions, org, [10.0] * 5)
-        await recheck(sessions)
-        ((_, _, first_read),) = await assert_exact(sessions, org)
+        first_read = await kept_window(sessions, org, [10.0] * 5)
 
         # when a batch replaces two of them (and adds one) and is rechecked
         await committed_batch(sessions, org, [1.0, 2.0] + [10.0] * 3 + [3.0])
@@ -144,10 +153,7 @@ async def test_batches_announced_without_a_recheck_are_added_from_their_put_back
     async with committed_org(engine) as (sessions, org):
         # given a kept row, then batches announced by runs that did not recheck (their
         # merged spans and transactions put back), one more queued after them
-        await committed_revenue_key_result(sessions, org)
-        await committed_batch(sessions, org, [1.0] * 4)
-        await recheck(sessions)
-        ((_, _, first_read),) = await assert_exact(sessions, org)
+        first_read = await kept_window(sessions, org, [1.0] * 4)
         for hour in (1, 2):
             await committed_batch(sessions, org, [2.0] * 3, YESTERDAY + timedelta(hours=hour))
             assert await recheck(sessions, recheck=False) == (1, 0)
@@ -168,10 +174,7 @@ async def test_a_batch_committed_while_a_recheck_waits_is_counted_once(
 ) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a kept row and two committed batches
-        await committed_revenue_key_result(sessions, org)
-        await committed_batch(sessions, org, [1.0] * 2)
-        await recheck(sessions)
-        ((_, _, first_read),) = await assert_exact(sessions, org)
+        first_read = await kept_window(sessions, org, [1.0] * 2)
         await committed_batch(sessions, org, [2.0], YESTERDAY + timedelta(hours=1))
         await committed_batch(sessions, org, [4.0], YESTERDAY + timedelta(hours=2))
 
@@ -398,10 +401,7 @@ async def test_a_backlog_is_read_whole(
 ) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a kept row and more batches queued than a recheck adds from
-        await committed_revenue_key_result(sessions, org)
-        await committed_batch(sessions, org, [1.0])
-        await recheck(sessions)
-        ((_, _, first_read),) = await assert_exact(sessions, org)
+        first_read = await kept_window(sessions, org, [1.0])
         monkeypatch.setattr(window_cache, "MAX_QUEUED", 1)
         for hour in (1, 2, 3):
             await committed_batch(sessions, org, [2.0], YESTERDAY + timedelta(hours=hour))
@@ -442,10 +442,7 @@ async def test_a_window_small_against_the_points_written_since_is_read_whole(
     monkeypatch.setattr(window_cache, "KEPT_FACTOR", 2)
     async with committed_org(engine) as (sessions, org):
         # given a kept window of 4 points
-        await committed_revenue_key_result(sessions, org)
-        await committed_batch(sessions, org, [1.0] * 4)
-        await recheck(sessions)
-        ((_, _, first_read),) = await assert_exact(sessions, org)
+        first_read = await kept_window(sessions, org, [1.0] * 4)
 
         # when a batch of 2 points is rechecked, then one of 4 (more than a half of the 6)
         await committed_batch(sessions, org, [2.0] * 2, YESTERDAY + timedelta(hours=1))
@@ -465,10 +462,7 @@ async def test_a_batch_written_in_a_savepoint_names_no_transaction_and_is_read_w
 ) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a kept window
-        await committed_revenue_key_result(sessions, org)
-        await committed_batch(sessions, org, [1.0] * 2)
-        await recheck(sessions)
-        ((_, _, first_read),) = await assert_exact(sessions, org)
+        first_read = await kept_window(sessions, org, [1.0] * 2)
 
         # when a batch is written inside a savepoint (its points carry a subtransaction's
         # id, which no snapshot lists) and rechecked
@@ -515,10 +509,7 @@ async def test_rows_queued_before_revision_0011_make_their_metrics_read_whole(
     async with committed_org(engine) as (sessions, org):
         # given a kept window, and a batch whose queue row names no transaction (as rows
         # written by code before revision 0011)
-        await committed_revenue_key_result(sessions, org)
-        await committed_batch(sessions, org, [1.0] * 2)
-        await recheck(sessions)
-        ((_, _, first_read),) = await assert_exact(sessions, org)
+        first_read = await kept_window(sessions, org, [1.0] * 2)
         await committed_batch(sessions, org, [2.0], YESTERDAY + timedelta(hours=1))
         async with unit_of_work(sessions) as edit:
             await edit.execute(
@@ -557,10 +548,7 @@ async def test_a_window_of_fewer_points_than_keep_from_is_not_kept(
 async def test_a_metric_whose_aggregation_changed_is_read_whole(engine: AsyncEngine) -> None:
     async with committed_org(engine) as (sessions, org):
         # given a kept sum window
-        await committed_revenue_key_result(sessions, org)
-        await committed_batch(sessions, org, [1.0, 6.0])
-        await recheck(sessions)
-        ((_, _, first_read),) = await assert_exact(sessions, org)
+        first_read = await kept_window(sessions, org, [1.0, 6.0])
 
         # when the metric becomes a `max` and a batch is rechecked
         await set_aggregation(sessions, org, "max")
