@@ -72,10 +72,15 @@ async def run(ctx: Context) -> list[Row]:
 
     async def ingest() -> None:
         nonlocal ingested
-        while not done.is_set():
-            batches = [source.batch(1_000) for _ in range(CLIENTS * 2)]
-            await push_batches(ctx, batches)
-            ingested += sum(b.size for b in batches)
+        https = [ctx.client() for _ in range(CLIENTS)]
+        try:
+            while not done.is_set():
+                batches = [source.batch(1_000) for _ in range(CLIENTS * 2)]
+                await push_batches(https, batches)
+                ingested += sum(b.size for b in batches)
+        finally:
+            for http in https:
+                await http.aclose()
 
     ingest_task = asyncio.create_task(ingest())
     await asyncio.sleep(1.0)  # let ingestion reach its pace
