@@ -53,6 +53,8 @@ LIBRARIES = (
     "fastapi",
     "starlette",
     "uvicorn",
+    "uvloop",
+    "httptools",
     "strawberry-graphql",
     "sqlalchemy",
     "asyncpg",
