@@ -161,3 +161,57 @@ async def test_points_are_vacuumed_every_100000_inserted_rows(database_url: str)
         await conn.close()
     # then: insert-triggered autovacuum runs by row count alone, as the model declares
     assert sorted(options) == sorted(f"{key}={value}" for key, value in VACUUM_AS_IT_GROWS.items())
+
+
+# Each public table's indexes as column-number lists (expression and partial indexes left
+# out: they answer other questions), with whether the table has an `org_id` column.
+INDEXES = """
+    SELECT t.relname, i.indexrelid::regclass::text, i.indisunique,
+           string_to_array(i.indkey::text, ' ')::int[],
+           (SELECT a.attnum FROM pg_attribute AS a
+            WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND NOT a.attisdropped)
+    FROM pg_index AS i
+    JOIN pg_class AS t ON t.oid = i.indrelid
+    JOIN pg_namespace AS n ON n.oid = t.relnamespace AND n.nspname = 'public'
+    WHERE i.indexprs IS NULL AND i.indpred IS NULL
+"""
+
+
+async def test_every_tenant_table_has_one_index_led_by_org_id_and_none_beside_it(
+    database_url: str,
+) -> None:
+    # given: a migrated database
+    conn = await asyncpg.connect(plain_url(database_url))
+    try:
+        # when: reading every table's plain indexes
+        rows = await conn.fetch(INDEXES)
+        tenant_tables = {
+            row[0]
+            for row in await conn.fetch(
+                "SELECT table_name FROM information_schema.columns"
+                " WHERE table_schema = 'public' AND column_name = 'org_id'"
+            )
+        }
+    finally:
+        await conn.close()
+    by_table: dict[str, list[tuple[str, bool, list[int], int | None]]] = {}
+    for table, index, unique, columns, org_id in rows:
+        by_table.setdefault(table, []).append((index, unique, columns, org_id))
+
+    # then: each tenant table's `org_id` filters and cascading deletes have an index led by it
+    unindexed = {
+        table
+        for table in tenant_tables
+        if not any(columns[0] == org_id for _, _, columns, org_id in by_table.get(table, []))
+    }
+    assert unindexed == set()
+    # and no plain index repeats the leading columns of another index of its table: the
+    # longer one serves the same lookups, the shorter would only cost writes
+    redundant = {
+        (index, other)
+        for indexes in by_table.values()
+        for index, unique, columns, _ in indexes
+        for other, _, other_columns, _ in indexes
+        if not unique and other != index and other_columns[: len(columns)] == columns
+    }
+    assert redundant == set()

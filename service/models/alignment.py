@@ -3,7 +3,7 @@ import uuid
 from sqlalchemy import CheckConstraint, Float
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, CreatedAtMixin, TenantMixin, tenant_fk
+from service.models.base import Base, CreatedAtMixin, TenantMixin, org_id_index, tenant_fk
 
 
 class Alignment(TenantMixin, CreatedAtMixin, Base):
@@ -11,6 +11,7 @@ class Alignment(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "alignments"
     __table_args__ = (
+        org_id_index("alignments"),
         tenant_fk("child_objective_id", "objectives", ondelete="CASCADE"),
         tenant_fk("parent_objective_id", "objectives", ondelete="CASCADE"),
         CheckConstraint("weight >= 0 AND weight < 'Infinity'::float8", name="weight_non_negative"),

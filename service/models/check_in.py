@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Float, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, IdMixin, TenantMixin, enum_check, tenant_fk
+from service.models.base import Base, IdMixin, TenantMixin, enum_check, org_id_index, tenant_fk
 
 
 class CheckInSource(StrEnum):
@@ -18,6 +18,7 @@ class CheckIn(IdMixin, TenantMixin, Base):
 
     __tablename__ = "check_ins"
     __table_args__ = (
+        org_id_index("check_ins"),
         tenant_fk("key_result_id", "key_results"),
         tenant_fk("author_person_id", "people"),
         enum_check("source", CheckInSource),

@@ -2,7 +2,7 @@ import uuid
 
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, CreatedAtMixin, TenantMixin, tenant_fk
+from service.models.base import Base, CreatedAtMixin, TenantMixin, org_id_index, tenant_fk
 
 
 class CommitmentKeyResult(TenantMixin, CreatedAtMixin, Base):
@@ -10,6 +10,7 @@ class CommitmentKeyResult(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "commitment_key_results"
     __table_args__ = (
+        org_id_index("commitment_key_results"),
         tenant_fk("commitment_id", "commitments", ondelete="CASCADE"),
         tenant_fk("key_result_id", "key_results", ondelete="CASCADE"),
     )

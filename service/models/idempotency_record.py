@@ -7,7 +7,14 @@ from sqlalchemy import CheckConstraint, DateTime, Integer, LargeBinary, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, CreatedAtMixin, TenantMixin, enum_check, tenant_fk
+from service.models.base import (
+    Base,
+    CreatedAtMixin,
+    TenantMixin,
+    enum_check,
+    org_id_index,
+    tenant_fk,
+)
 
 
 class IdempotencyStatus(StrEnum):
@@ -20,6 +27,7 @@ class IdempotencyRecord(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "idempotency_records"
     __table_args__ = (
+        org_id_index("idempotency_records"),
         tenant_fk("api_key_id", "api_keys", ondelete="CASCADE"),
         enum_check("status", IdempotencyStatus),
         CheckConstraint("length(key) BETWEEN 1 AND 255", name="key_length"),

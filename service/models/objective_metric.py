@@ -2,7 +2,7 @@ import uuid
 
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, CreatedAtMixin, TenantMixin, tenant_fk
+from service.models.base import Base, CreatedAtMixin, TenantMixin, org_id_index, tenant_fk
 
 
 class ObjectiveMetric(TenantMixin, CreatedAtMixin, Base):
@@ -10,6 +10,7 @@ class ObjectiveMetric(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "objective_metrics"
     __table_args__ = (
+        org_id_index("objective_metrics"),
         tenant_fk("objective_id", "objectives", ondelete="CASCADE"),
         tenant_fk("metric_id", "metrics", ondelete="CASCADE"),
     )

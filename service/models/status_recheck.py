@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import ARRAY, BigInteger, Boolean, DateTime, Identity, Integer, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, CreatedAtMixin, TenantMixin
+from service.models.base import Base, CreatedAtMixin, TenantMixin, org_id_index
 
 
 class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
@@ -23,6 +23,7 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     """
 
     __tablename__ = "status_rechecks"
+    __table_args__ = (org_id_index("status_rechecks"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     metric_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid()))

@@ -2,7 +2,7 @@ import uuid
 
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, CreatedAtMixin, TenantMixin, tenant_fk
+from service.models.base import Base, CreatedAtMixin, TenantMixin, org_id_index, tenant_fk
 
 
 class TeamMember(TenantMixin, CreatedAtMixin, Base):
@@ -10,6 +10,7 @@ class TeamMember(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "team_members"
     __table_args__ = (
+        org_id_index("team_members"),
         tenant_fk("team_id", "teams", ondelete="CASCADE"),
         tenant_fk("person_id", "people", ondelete="CASCADE"),
     )
