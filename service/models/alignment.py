@@ -11,7 +11,7 @@ class Alignment(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "alignments"
     __table_args__ = (
-        org_id_index("alignments"),
+        org_id_index(),
         tenant_fk("child_objective_id", "objectives", ondelete="CASCADE"),
         tenant_fk("parent_objective_id", "objectives", ondelete="CASCADE"),
         CheckConstraint("weight >= 0 AND weight < 'Infinity'::float8", name="weight_non_negative"),

@@ -49,9 +49,10 @@ class TenantMixin:
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
 
 
-def org_id_index(table: str) -> Index:
-    """The `org_id` index of a tenant table that has no other index led by `org_id`."""
-    return Index(f"ix_{table}_org_id", "org_id")
+def org_id_index() -> Index:
+    """The `org_id` index of a tenant table that has no other index led by `org_id`; named
+    `ix_<table>_org_id` by the naming convention."""
+    return Index(None, "org_id")
 
 
 class CreatedAtMixin:

@@ -18,7 +18,7 @@ class CheckIn(IdMixin, TenantMixin, Base):
 
     __tablename__ = "check_ins"
     __table_args__ = (
-        org_id_index("check_ins"),
+        org_id_index(),
         tenant_fk("key_result_id", "key_results"),
         tenant_fk("author_person_id", "people"),
         enum_check("source", CheckInSource),

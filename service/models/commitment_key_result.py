@@ -10,7 +10,7 @@ class CommitmentKeyResult(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "commitment_key_results"
     __table_args__ = (
-        org_id_index("commitment_key_results"),
+        org_id_index(),
         tenant_fk("commitment_id", "commitments", ondelete="CASCADE"),
         tenant_fk("key_result_id", "key_results", ondelete="CASCADE"),
     )

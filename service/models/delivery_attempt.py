@@ -11,7 +11,7 @@ class DeliveryAttempt(IdMixin, TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "delivery_attempts"
     __table_args__ = (
-        org_id_index("delivery_attempts"),
+        org_id_index(),
         tenant_fk("delivery_id", "deliveries", ondelete="CASCADE"),
     )
 

@@ -27,7 +27,7 @@ class IdempotencyRecord(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "idempotency_records"
     __table_args__ = (
-        org_id_index("idempotency_records"),
+        org_id_index(),
         tenant_fk("api_key_id", "api_keys", ondelete="CASCADE"),
         enum_check("status", IdempotencyStatus),
         CheckConstraint("length(key) BETWEEN 1 AND 255", name="key_length"),

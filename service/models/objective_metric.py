@@ -10,7 +10,7 @@ class ObjectiveMetric(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "objective_metrics"
     __table_args__ = (
-        org_id_index("objective_metrics"),
+        org_id_index(),
         tenant_fk("objective_id", "objectives", ondelete="CASCADE"),
         tenant_fk("metric_id", "metrics", ondelete="CASCADE"),
     )

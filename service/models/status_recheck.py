@@ -23,7 +23,7 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     """
 
     __tablename__ = "status_rechecks"
-    __table_args__ = (org_id_index("status_rechecks"),)
+    __table_args__ = (org_id_index(),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     metric_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid()))

@@ -10,7 +10,7 @@ class TeamMember(TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "team_members"
     __table_args__ = (
-        org_id_index("team_members"),
+        org_id_index(),
         tenant_fk("team_id", "teams", ondelete="CASCADE"),
         tenant_fk("person_id", "people", ondelete="CASCADE"),
     )
