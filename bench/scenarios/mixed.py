@@ -38,7 +38,10 @@ async def _steady_reads(ctx: Context, seconds: float, rate: float) -> list[float
         idle = list(clients)
 
         async def one() -> None:
-            http = idle.pop() if idle else ctx.client()
+            if not idle:  # all busy: one more keep-alive client, kept (and closed) with the rest
+                clients.append(ctx.client())
+                idle.append(clients[-1])
+            http = idle.pop()
             try:
                 started = time.perf_counter()
                 await read(http, ctx, as_of)
