@@ -2,10 +2,11 @@
 
 `window_aggregates` holds, per metric window the recheck reads ([cycle start, min(as of,
 cycle end)), keyed by the cycle's bounds), the count of its points up to `through` and their
-aggregate by the metric's aggregation (sum, minimum or maximum), with the PostgreSQL snapshot they were read at (`pg_current_snapshot()` as
-text), the transaction that read them (`read_by`) and when the window was last read whole.
-The next recheck adds only the points written since instead of reading the whole window
-again (`service.events.window_cache`). To know which points those are, every queued batch
+aggregate by the metric's aggregation (sum, minimum or maximum), with the PostgreSQL
+snapshot they were read at (`pg_current_snapshot()` as text), the transaction that read
+them (`read_by`) and when the window was last read whole. The next recheck adds only the
+points written since instead of reading the whole window again
+(`service.events.window_cache`). To know which points those are, every queued batch
 (`status_rechecks`) now records its transaction id (`xids`, `xid8` values as bigint; a
 put-back row lists those of the batches it merges). Rows queued before this revision have
 no `xids`: their metrics' windows are read whole once. The table starts empty: each window

@@ -16,7 +16,8 @@ those seconds are coalesced:
 - each touched key result's window is read once however many batches reached it, and only
   as far as the points written since its last read (`service.events.window_cache`); a key
   result that moved and moved back in between announces nothing (only net changes are
-  announced). Under heavy ingestion a recheck has its own, longer cadence (`service.webhooks.worker.RecheckCadence`, at most a tenth of the worker's time):
+  announced). Under heavy ingestion a recheck has its own, longer cadence
+  (`service.webhooks.worker.RecheckCadence`, at most a tenth of the worker's time):
   a run that does not recheck (`recheck=False`) still announces the batches and puts their
   merged spans back in the queue as one `announced` row per organization.
 

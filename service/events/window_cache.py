@@ -17,10 +17,11 @@ sum for `sum` and `avg`, the minimum, the maximum), the snapshot it read them at
     + every point in [through, min(t, cycle end)), read as is
 
 for `sum`, `avg` (sum / count), `min`, `max` and `count` (`last` is read whole: it needs the
-latest point of each dimension set; so is a window of fewer than `KEEP_FROM` points). It is one statement, taken after the recheck's status
-locks, so the value is exactly that of a whole read at the statement's snapshot: the "lock
-first, then read" rule of `service.events.status` holds, and a writer's status event is
-never undone by a recheck that saw less.
+latest point of each dimension set; so is a window of fewer than `KEEP_FROM` points).
+It is one statement, taken after the recheck's status locks, so the value is exactly that
+of a whole read at the statement's snapshot: the "lock first, then read" rule of
+`service.events.status` holds, and a writer's status event is never undone by a recheck
+that saw less.
 
 Why the batches considered are all that is needed: every transaction that wrote points
 committed after the kept row's snapshot queued a row in the same statement. That row is

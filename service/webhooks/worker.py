@@ -65,8 +65,8 @@ RECHECK_LIMIT = 500  # queued ingestion rows claimed per announcing transaction
 # A status recheck reads the points written into every touched key result's window since the
 # last recheck (`service.events.window_cache`; some windows whole: `last` metrics, updated
 # points, the first read), ~1 µs per point, so under sustained ingestion one run can take a
-# few hundred ms. The next recheck then waits 9× as long as that one took: rechecking gets at most
-# a tenth of the worker's time and of a database core (at a fifth, a benchmark run with
+# few hundred ms. The next recheck then waits 9× as long as that one took: rechecking gets
+# at most a tenth of the worker's time and of a database core (at a fifth, a benchmark run with
 # 4 clients on 2 cores lost ~20 % of its ingestion throughput to it). The batches are still
 # announced (`metric.points_ingested`) every interval; their spans wait for the recheck.
 RECHECK_MAX_SHARE = 0.1

@@ -429,7 +429,8 @@ async def test_a_batch_queues_the_transaction_its_points_carry(engine: AsyncEngi
             (row,) = await queued(check, org)
             xmins = await check.scalars(
                 text(
-                    "SELECT DISTINCT CAST(CAST(xmin AS text) AS bigint) FROM points WHERE org_id = :org"
+                    "SELECT DISTINCT CAST(CAST(xmin AS text) AS bigint) FROM points"
+                    " WHERE org_id = :org"
                 ),
                 {"org": org.id},
             )
