@@ -1,4 +1,4 @@
-"""The status recheck's window reads: kept and extended (`service.events.window_cache`) against
+"""The status recheck's window reads: kept and extended (`service.statuses.window_cache`) against
 read whole (`service.rollups.repository.window_values`, what the recheck did before migration
 0011), on the same windows in the same transaction.
 
@@ -34,10 +34,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.db import create_sessionmaker
-from service.events import status, window_cache
-from service.events.recheck import announce_ingested, claim
 from service.points import repository
 from service.rollups.repository import window_values
+from service.statuses import tracker, window_cache
+from service.statuses.recheck import announce_ingested, claim
 
 REPEATS = 3
 
@@ -95,7 +95,7 @@ async def main(args: argparse.Namespace) -> None:
         async with sessions() as session:
             written = (await claim(session, limit=100_000))[org.org_id].written
             t = datetime.now(UTC)
-            _, key_results = await status.metric_key_results(session, org.org_id, written.spans, t)
+            _, key_results = await tracker.metric_key_results(session, org.org_id, written.spans, t)
             windows = list(dict.fromkeys((kr.window, kr.cycle[1]) for kr in key_results))
             for repeat in range(2 * REPEATS):
                 started = time.perf_counter()

@@ -27,14 +27,13 @@ from sqlalchemy.engine import make_url
 
 from service.app import create_app
 from service.auth.service import create_key
-from service.db import create_engine, create_sessionmaker, unit_of_work
-from service.events import outbox
+from service.db import create_engine, create_sessionmaker, outbox, unit_of_work
 from service.migrations import upgrade_to_head
 from service.organizations.service import create_organization
 from service.settings import Settings
 from service.webhooks import service
 from service.webhooks.schemas import EndpointCreate
-from service.webhooks.worker import DeliveryWorker
+from service.worker.loop import Worker
 
 
 class Receiver:
@@ -87,7 +86,7 @@ async def deliveries(url: str, events: int, workers: int, batch: int) -> None:
         emitted = time.perf_counter() - started
         print(f"emit: {events} events, one endpoint: {1000 * emitted / events:.2f} ms/event")
         tasks = [
-            asyncio.create_task(DeliveryWorker(sessions, settings, sweep=False).run())
+            asyncio.create_task(Worker(sessions, settings, sweep=False).run())
             for _ in range(workers)
         ]
         started = time.perf_counter()

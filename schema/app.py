@@ -45,7 +45,7 @@ def development_key(settings: Settings) -> str | None:
     if settings.is_production:
         return None
     try:
-        from service.demo import read_demo_key
+        from service.demo_key import read_demo_key
     except ImportError:
         return None
     return read_demo_key(settings)
@@ -148,7 +148,7 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
                 request, request_adapter, request_data, context, root_value, sub_response
             )
         # One rate-limit token per operation: batching is no way around the limit.
-        enforce_batch(request, context.principal, len(request_data))
+        enforce_batch(request, context.principal.api_key_id, len(request_data))
         # In order, not concurrently: one session, and later operations see earlier writes.
         context.node_budget_spent = 0
         results = []

@@ -13,7 +13,6 @@ from service import health, observability, problems
 from service.auth.usage import KeyUsage
 from service.check_ins import endpoints as check_ins_endpoints
 from service.db import create_engine, create_sessionmaker
-from service.events.live import live_events
 from service.input_guard import UnstorableTextMiddleware
 from service.key_results import endpoints as key_results_endpoints
 from service.metrics import endpoints as metrics_endpoints
@@ -21,6 +20,7 @@ from service.points import endpoints as points_endpoints
 from service.ratelimit import RequestSizeLimitMiddleware, TokenBuckets
 from service.request_log import RequestLogMiddleware
 from service.settings import Settings, get_settings
+from service.worker.live import live_events
 
 # A request allocates tens of thousands of short-lived objects (a nested GraphQL read of
 # ~1,300 nodes: about 350,000 calls), nearly all freed by reference counting; at Python's

@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 
 from service.auth.service import authenticate
 from service.cli import app
+from service.cli.demo import DEMO_ORG_NAME, demo_row_counts
 from service.db import create_engine, create_sessionmaker
-from service.demo import DEMO_ORG_NAME, demo_key_path, demo_row_counts
+from service.demo_key import demo_key_path
 from service.migrations import head_revision
 from service.settings import Settings, get_settings
 from tests.database import create_database, drop_database, plain_url

@@ -8,16 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.service import authenticate
-from service.demo import (
+from service.cli.demo import (
     DEMO_ORG_NAME,
     HISTORY_DAYS,
     ensure_demo,
     load_demo,
     quarter_of,
-    read_demo_key,
     start_demo,
-    write_demo_key,
 )
+from service.demo_key import read_demo_key, write_demo_key
 from service.models import (
     Alignment,
     CheckIn,

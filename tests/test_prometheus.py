@@ -6,7 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.events import outbox
+from service.db import outbox
 from service.observability import POINTS_INGESTED, POINTS_REJECTED
 from service.settings import Settings
 from service.webhooks import service as webhooks

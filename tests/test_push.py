@@ -22,8 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from service.cli import app as cli
-from service.models import Point
-from service.push import (
+from service.cli.push import (
     STATE_SUFFIX,
     PushError,
     PushFormat,
@@ -35,6 +34,7 @@ from service.push import (
     open_state,
     push_source,
 )
+from service.models import Point
 from tests.factories import create_api_key, create_metric, create_org
 
 KEY = "lsk_test"

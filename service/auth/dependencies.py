@@ -46,7 +46,7 @@ async def get_optional_principal(request: Request, session: SessionDep) -> Princ
     principal = await service.authenticate(session, token) if token else None
     if principal is not None:
         request.app.state.key_usage.touch(principal.org_id, principal.api_key_id)
-        enforce_rate_limit(request, principal)  # 429 once the key's bucket is empty
+        enforce_rate_limit(request, principal.api_key_id)  # 429 once the key's bucket is empty
     return principal
 
 

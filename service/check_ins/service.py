@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.check_ins import repository
 from service.check_ins.schemas import CheckInCreate, CheckInRead
+from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
-from service.events import status
-from service.events.outbox import emit
+from service.events.catalog import EventType
 from service.key_results.service import get_key_result, refuse_if_archived
 from service.models import CheckIn, KeyResult, Measure, Person
 from service.objectives.service import check_page_size, check_reference
+from service.statuses import tracker
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 NOTE_MAX = 10_000
@@ -108,7 +109,7 @@ async def create_check_in(
             )
         except NotFound as error:  # a bad reference in the input, not a missing target (422)
             raise Invalid(error.message, field=error.field, code=ErrorCode.NOT_FOUND) from None
-    before = await status.snapshot(session, org_id, [key_result.id])
+    before = await tracker.snapshot(session, org_id, [key_result.id])
     check_in = CheckIn(
         org_id=org_id,
         key_result_id=key_result.id,
@@ -122,8 +123,8 @@ async def create_check_in(
     )
     session.add(check_in)
     await session.flush()
-    await emit(session, org_id, "check_in.created", check_in.id, check_in_payload(check_in))
-    await status.announce_changes(session, org_id, before)
+    await emit(session, org_id, EventType.CHECK_IN_CREATED, check_in.id, check_in_payload(check_in))
+    await tracker.announce_changes(session, org_id, before)
     return check_in
 
 
@@ -148,11 +149,13 @@ async def retract_check_in(
         raise DomainError("the check-in is already retracted", code=ErrorCode.INVALID_STATE)
     key_result = await get_key_result(session, org_id, check_in.key_result_id, for_share=True)
     refuse_if_archived(key_result)
-    before = await status.snapshot(session, org_id, [key_result.id])
+    before = await tracker.snapshot(session, org_id, [key_result.id])
     check_in.retracted_at = now or datetime.now(UTC)
     await session.flush()
-    await emit(session, org_id, "check_in.retracted", check_in.id, check_in_payload(check_in))
-    await status.announce_changes(session, org_id, before)
+    await emit(
+        session, org_id, EventType.CHECK_IN_RETRACTED, check_in.id, check_in_payload(check_in)
+    )
+    await tracker.announce_changes(session, org_id, before)
     return check_in
 
 

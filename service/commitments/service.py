@@ -30,8 +30,9 @@ from service.commitments.schemas import (
     CommitmentRead,
     CommitmentUpdate,
 )
+from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
-from service.events.outbox import emit
+from service.events.catalog import EventType
 from service.key_results import repository as key_results_repository
 from service.key_results.service import check_person_owner
 from service.models import Commitment, CommitmentState
@@ -199,7 +200,7 @@ async def create_commitment(
     await emit(
         session,
         org_id,
-        "commitment.created",
+        EventType.COMMITMENT_CREATED,
         commitment.id,
         await commitment_payload(session, commitment),
     )
@@ -248,7 +249,7 @@ async def update_commitment(
     await emit(
         session,
         org_id,
-        "commitment.updated",
+        EventType.COMMITMENT_UPDATED,
         commitment.id,
         await commitment_payload(session, commitment),
     )
@@ -275,7 +276,7 @@ async def complete_commitment(
     await emit(
         session,
         org_id,
-        "commitment.completed",
+        EventType.COMMITMENT_COMPLETED,
         commitment.id,
         await commitment_payload(session, commitment),
     )
@@ -297,7 +298,7 @@ async def drop_commitment(
     await emit(
         session,
         org_id,
-        "commitment.dropped",
+        EventType.COMMITMENT_DROPPED,
         commitment.id,
         await commitment_payload(session, commitment),
     )
@@ -317,7 +318,7 @@ async def reopen_commitment(
     await emit(
         session,
         org_id,
-        "commitment.reopened",
+        EventType.COMMITMENT_REOPENED,
         commitment.id,
         await commitment_payload(session, commitment),
     )
@@ -350,7 +351,7 @@ async def _change_key_results(
         await emit(
             session,
             org_id,
-            "commitment.updated",
+            EventType.COMMITMENT_UPDATED,
             commitment.id,
             await commitment_payload(session, commitment),
         )

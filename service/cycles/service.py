@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.cycles import repository
 from service.cycles.schemas import CycleCreate, CycleUpdate
+from service.db import outbox
 from service.errors import CycleDetected, DomainError, ErrorCode, Invalid, NotFound
-from service.events import outbox, status
+from service.events.catalog import EventType
 from service.models import Cycle
+from service.statuses import tracker
 
 
 def cycle_payload(cycle: Cycle) -> dict[str, Any]:
@@ -132,7 +134,7 @@ async def create_cycle(session: AsyncSession, org_id: uuid.UUID, data: CycleCrea
     )
     session.add(cycle)
     await _flush(session)
-    await outbox.emit(session, org_id, "cycle.created", cycle.id, cycle_payload(cycle))
+    await outbox.emit(session, org_id, EventType.CYCLE_CREATED, cycle.id, cycle_payload(cycle))
     return cycle
 
 
@@ -212,15 +214,17 @@ async def update_cycle(
         await _check_name_free(session, org_id, name, cycle.id)
 
     # New dates move the pace of the cycle's key results, and so maybe their status.
-    paced = await status.key_results_in_cycles(session, org_id, [cycle.id]) if dates_changed else []
-    before = await status.snapshot(session, org_id, paced)
+    paced = (
+        await tracker.key_results_in_cycles(session, org_id, [cycle.id]) if dates_changed else []
+    )
+    before = await tracker.snapshot(session, org_id, paced)
     cycle.name = name
     cycle.starts_on = starts_on
     cycle.ends_on = ends_on
     cycle.parent_cycle_id = parent_cycle_id
     await _flush(session)
-    await outbox.emit(session, org_id, "cycle.updated", cycle.id, cycle_payload(cycle))
-    await status.announce_changes(session, org_id, before)
+    await outbox.emit(session, org_id, EventType.CYCLE_UPDATED, cycle.id, cycle_payload(cycle))
+    await tracker.announce_changes(session, org_id, before)
     return cycle
 
 
@@ -231,5 +235,5 @@ async def archive_cycle(session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid
         return cycle
     cycle.archived_at = datetime.now(UTC)
     await session.flush()
-    await outbox.emit(session, org_id, "cycle.archived", cycle.id, cycle_payload(cycle))
+    await outbox.emit(session, org_id, EventType.CYCLE_ARCHIVED, cycle.id, cycle_payload(cycle))
     return cycle

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from service.events.outbox import CHANNEL, parse_notification
+from service.events.channel import CHANNEL, parse_notification
 
 log = logging.getLogger("lodestar.events")
 

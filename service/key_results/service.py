@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
-from service.events import status
-from service.events.outbox import emit
+from service.events.catalog import EventType
 from service.key_results import repository
 from service.key_results.schemas import (
     KeyResultCreate,
@@ -52,6 +52,7 @@ from service.objectives.service import (
     clean_title,
     get_objective,
 )
+from service.statuses import tracker
 
 UNIT_MAX = 50
 ORDERED = frozenset({KeyResultDirection.increase, KeyResultDirection.decrease})
@@ -244,10 +245,12 @@ async def create_key_result(
     )
     session.add(key_result)
     await session.flush()
-    await emit(session, org_id, "key_result.created", key_result.id, key_result_payload(key_result))
+    await emit(
+        session, org_id, EventType.KEY_RESULT_CREATED, key_result.id, key_result_payload(key_result)
+    )
     # Its first status, stored: the `before` of the first change points cause (the worker's
     # recheck stores a key result it sees for the first time without announcing it).
-    await status.observe(session, org_id, [key_result.id])
+    await tracker.observe(session, org_id, [key_result.id])
     return key_result
 
 
@@ -298,12 +301,14 @@ async def update_key_result(
     changed = {name: value for name, value in changes.items() if getattr(key_result, name) != value}
     if not changed:
         return key_result
-    before = await status.snapshot(session, org_id, [key_result.id])
+    before = await tracker.snapshot(session, org_id, [key_result.id])
     for name, value in changed.items():
         setattr(key_result, name, value)
     await session.flush()
-    await emit(session, org_id, "key_result.updated", key_result.id, key_result_payload(key_result))
-    await status.announce_changes(session, org_id, before)
+    await emit(
+        session, org_id, EventType.KEY_RESULT_UPDATED, key_result.id, key_result_payload(key_result)
+    )
+    await tracker.announce_changes(session, org_id, before)
     return key_result
 
 
@@ -313,13 +318,17 @@ async def archive_key_result(
     key_result = await get_key_result(session, org_id, key_result_id, for_update=True)
     if key_result.state == KeyResultState.archived:
         raise DomainError("the key result is already archived", code=ErrorCode.INVALID_STATE)
-    before = await status.snapshot(session, org_id, [key_result.id])
+    before = await tracker.snapshot(session, org_id, [key_result.id])
     key_result.state = KeyResultState.archived.value
     await session.flush()
     await emit(
-        session, org_id, "key_result.archived", key_result.id, key_result_payload(key_result)
+        session,
+        org_id,
+        EventType.KEY_RESULT_ARCHIVED,
+        key_result.id,
+        key_result_payload(key_result),
     )
-    await status.announce_changes(session, org_id, before)
+    await tracker.announce_changes(session, org_id, before)
     return key_result
 
 
@@ -330,11 +339,13 @@ async def unarchive_key_result(
     if key_result.state != KeyResultState.archived:
         raise DomainError("the key result is not archived", code=ErrorCode.INVALID_STATE)
     refuse_archived_objective(await get_objective(session, org_id, key_result.objective_id))
-    before = await status.snapshot(session, org_id, [key_result.id])
+    before = await tracker.snapshot(session, org_id, [key_result.id])
     key_result.state = KeyResultState.active.value
     await session.flush()
-    await emit(session, org_id, "key_result.updated", key_result.id, key_result_payload(key_result))
-    await status.announce_changes(session, org_id, before)
+    await emit(
+        session, org_id, EventType.KEY_RESULT_UPDATED, key_result.id, key_result_payload(key_result)
+    )
+    await tracker.announce_changes(session, org_id, before)
     return key_result
 
 
@@ -351,11 +362,11 @@ async def move_key_result(
     if target.id == key_result.objective_id:
         return key_result
     from_objective_id = key_result.objective_id
-    before = await status.snapshot(session, org_id, [key_result.id])
+    before = await tracker.snapshot(session, org_id, [key_result.id])
     key_result.objective_id = target.id
     await session.flush()
     payload = key_result_payload(key_result)
     payload["from_objective_id"] = str(from_objective_id)
-    await emit(session, org_id, "key_result.moved", key_result.id, payload)
-    await status.announce_changes(session, org_id, before)
+    await emit(session, org_id, EventType.KEY_RESULT_MOVED, key_result.id, payload)
+    await tracker.announce_changes(session, org_id, before)
     return key_result

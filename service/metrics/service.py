@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.outbox import emit
 from service.errors import Conflict, CycleDetected, ErrorCode, Invalid, NotFound
-from service.events.outbox import emit
+from service.events.catalog import EventType
 from service.metrics import repository
 from service.metrics.schemas import (
     MetricCreate,
@@ -165,7 +166,7 @@ async def create_metric(session: AsyncSession, org_id: uuid.UUID, data: MetricCr
     session.add(metric)
     await _flush(session)
     await session.refresh(metric)
-    await emit(session, org_id, "metric.created", metric.id, metric_payload(metric))
+    await emit(session, org_id, EventType.METRIC_CREATED, metric.id, metric_payload(metric))
     return metric
 
 
@@ -185,7 +186,7 @@ async def _apply(
         setattr(metric, name, value)
     await _flush(session)
     await session.refresh(metric)
-    await emit(session, org_id, "metric.updated", metric.id, metric_payload(metric))
+    await emit(session, org_id, EventType.METRIC_UPDATED, metric.id, metric_payload(metric))
     return metric
 
 
@@ -221,7 +222,7 @@ async def archive_metric(session: AsyncSession, org_id: uuid.UUID, metric_id: uu
         )
     metric.archived_at = datetime.now(UTC)
     await _flush(session)
-    await emit(session, org_id, "metric.archived", metric.id, metric_payload(metric))
+    await emit(session, org_id, EventType.METRIC_ARCHIVED, metric.id, metric_payload(metric))
     return metric
 
 
@@ -231,7 +232,7 @@ async def restore_metric(session: AsyncSession, org_id: uuid.UUID, metric_id: uu
         return metric
     metric.archived_at = None
     await _flush(session)
-    await emit(session, org_id, "metric.restored", metric.id, metric_payload(metric))
+    await emit(session, org_id, EventType.METRIC_RESTORED, metric.id, metric_payload(metric))
     return metric
 
 
@@ -261,7 +262,7 @@ async def create_metric_edge(
     edge = MetricEdge(org_id=org_id, **data.model_dump())
     session.add(edge)
     await session.flush()
-    await emit(session, org_id, "metric_edge.created", edge.id, edge_payload(edge))
+    await emit(session, org_id, EventType.METRIC_EDGE_CREATED, edge.id, edge_payload(edge))
     return edge
 
 
@@ -281,7 +282,7 @@ async def update_metric_edge(
     for name, value in changes.items():
         setattr(edge, name, value)
     await session.flush()
-    await emit(session, org_id, "metric_edge.updated", edge.id, edge_payload(edge))
+    await emit(session, org_id, EventType.METRIC_EDGE_UPDATED, edge.id, edge_payload(edge))
     return edge
 
 
@@ -291,7 +292,7 @@ async def delete_metric_edge(session: AsyncSession, org_id: uuid.UUID, edge_id: 
         raise NotFound("metric edge not found", field="id")
     payload = edge_payload(edge)
     await repository.delete_edge(session, org_id, edge_id)
-    await emit(session, org_id, "metric_edge.deleted", edge_id, payload)
+    await emit(session, org_id, EventType.METRIC_EDGE_DELETED, edge_id, payload)
 
 
 async def list_metric_edges(

@@ -10,13 +10,13 @@ from service.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin
 
 class Event(IdMixin, TenantMixin, CreatedAtMixin, Base):
     """Transactional outbox: written in the same transaction as the change it describes
-    (ingested points: by the worker, from the batch's queue row, `service.events.recheck`)."""
+    (ingested points: by the worker, from the batch's queue row, `service.statuses.recheck`)."""
 
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         Index("ix_events_org_id_seq", "org_id", "seq"),
-        # The daily sweep's per-organization marker rows (service.events.sweep), found fast.
+        # The daily sweep's per-organization marker rows (service.worker.sweep), found fast.
         Index(
             "ix_events_daily_sweep",
             "org_id",

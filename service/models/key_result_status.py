@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, tenant_fk
 
-# The statuses of SPEC §3 (`service.rollups.types.Status`, which `service.events.status`
+# The statuses of SPEC §3 (`service.rollups.types.Status`, which `service.statuses.tracker`
 # checks against this tuple; the models do not import the roll-up engine).
 STATUSES = ("off_track", "at_risk", "no_data", "on_track", "done")
 
@@ -23,8 +23,8 @@ class KeyResultStatus(Base):
     """The last status announced for a key result (`key_result.status_changed`), or the
     first one observed of it: the `before` of its next announcement, whoever makes it.
 
-    Written by `service.events.status.announce_changes` (writers, the daily sweep), by the
-    worker's recheck after ingestion (`service.events.recheck`) and when a key result is
+    Written by `service.statuses.tracker.announce_changes` (writers, the daily sweep), by the
+    worker's recheck after ingestion (`service.statuses.recheck`) and when a key result is
     created; announcers lock the rows they compare, so a change is announced once.
     """
 

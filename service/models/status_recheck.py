@@ -14,12 +14,12 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     One row per batch that wrote points, in the batch's own statement: each metric written
     with the earliest and latest `ts` written and how many points it inserted and updated
     (`metric_ids[i]`, `first_ts[i]`, `last_ts[i]`, `inserted[i]`, `updated[i]`). The worker
-    (`service.events.recheck`) claims rows with SKIP LOCKED and deletes them in the
+    (`service.statuses.recheck`) claims rows with SKIP LOCKED and deletes them in the
     transaction that announces them, so a failed run leaves them queued. A run that announces
     batches without rechecking their statuses puts back one `announced` row per organization
     with their merged spans, updated counts and transactions (no inserted counts): only the
     recheck is left to do for it. `xids` lets the recheck tell the points a batch wrote from
-    those it already read (`service.events.window_cache`).
+    those it already read (`service.statuses.window_cache`).
     """
 
     __tablename__ = "status_rechecks"
@@ -33,7 +33,7 @@ class StatusRecheck(TenantMixin, CreatedAtMixin, Base):
     updated: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
     # The transactions (`xid8`, as bigint) whose points the row queues: the batch's own, or
     # those of the batches a put-back row merges; null for rows from code before revision
-    # 0011 (their metrics are then read whole, `service.events.window_cache`).
+    # 0011 (their metrics are then read whole, `service.statuses.window_cache`).
     xids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
     # True unless the upsert says otherwise: a row from code before revision 0009 announced
     # itself (its batch wrote its own event).

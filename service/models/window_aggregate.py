@@ -17,7 +17,7 @@ class WindowAggregate(Base):
     cycle's bounds (`starts_at`, `ends_at`) and grows `through` as time passes. The next
     recheck of the window adds only the points written since (the queued batches'
     transactions the snapshot did not see, and the points in [through, as of)) instead of
-    reading the whole window again; see `service.events.window_cache`. `read_by` is the
+    reading the whole window again; see `service.statuses.window_cache`. `read_by` is the
     transaction that wrote the row (as a bigint `xid8`): its own points were visible to it
     whatever the snapshot says, so a batch of that transaction forces a full read.
     `read_at` is when the window was last read whole.

@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.outbox import emit
 from service.errors import CycleDetected, DomainError, ErrorCode, Invalid, NotFound
-from service.events import status
-from service.events.outbox import emit
+from service.events.catalog import EventType
 from service.models import (
     Alignment,
     Cycle,
@@ -48,6 +48,7 @@ from service.objectives.schemas import (
     ObjectiveRead,
     ObjectiveUpdate,
 )
+from service.statuses import tracker
 
 TITLE_MAX = 300
 DESCRIPTION_MAX = 20_000
@@ -252,7 +253,7 @@ async def create_objective(
     await session.flush()
     payload = ObjectiveRead.model_validate(objective).model_dump(mode="json")
     payload["metric_ids"] = []
-    await emit(session, org_id, "objective.created", objective.id, payload)
+    await emit(session, org_id, EventType.OBJECTIVE_CREATED, objective.id, payload)
     return objective
 
 
@@ -309,22 +310,22 @@ async def update_objective(
         return objective
     # Another cycle is another pace for its key results, and so maybe another status.
     paced = (
-        await status.key_results_of_objectives(session, org_id, [objective.id])
+        await tracker.key_results_of_objectives(session, org_id, [objective.id])
         if "cycle_id" in changed
         else []
     )
-    before = await status.snapshot(session, org_id, paced)
+    before = await tracker.snapshot(session, org_id, paced)
     for name, value in changed.items():
         setattr(objective, name, value)
     await session.flush()
     await emit(
         session,
         org_id,
-        "objective.updated",
+        EventType.OBJECTIVE_UPDATED,
         objective.id,
         await objective_payload(session, objective),
     )
-    await status.announce_changes(session, org_id, before)
+    await tracker.announce_changes(session, org_id, before)
     return objective
 
 
@@ -339,7 +340,7 @@ async def archive_objective(
     await emit(
         session,
         org_id,
-        "objective.archived",
+        EventType.OBJECTIVE_ARCHIVED,
         objective.id,
         await objective_payload(session, objective),
     )
@@ -358,7 +359,7 @@ async def unarchive_objective(
     await emit(
         session,
         org_id,
-        "objective.updated",
+        EventType.OBJECTIVE_UPDATED,
         objective.id,
         await objective_payload(session, objective),
     )
@@ -413,7 +414,7 @@ async def align(
     await emit(
         session,
         org_id,
-        "objective.aligned",
+        EventType.OBJECTIVE_ALIGNED,
         child_id,
         AlignmentRead.model_validate(alignment).model_dump(mode="json"),
     )
@@ -429,7 +430,7 @@ async def unalign(
     payload = AlignmentRead.model_validate(alignment).model_dump(mode="json")
     await session.delete(alignment)
     await session.flush()
-    await emit(session, org_id, "objective.unaligned", child_id, payload)
+    await emit(session, org_id, EventType.OBJECTIVE_UNALIGNED, child_id, payload)
 
 
 async def list_parents(
@@ -485,7 +486,7 @@ async def link_metric(
         await emit(
             session,
             org_id,
-            "objective.updated",
+            EventType.OBJECTIVE_UPDATED,
             objective.id,
             await objective_payload(session, objective),
         )
@@ -505,7 +506,7 @@ async def unlink_metric(
     await emit(
         session,
         org_id,
-        "objective.updated",
+        EventType.OBJECTIVE_UPDATED,
         objective.id,
         await objective_payload(session, objective),
     )

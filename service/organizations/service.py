@@ -3,11 +3,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import outbox
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
-from service.events import outbox, status
+from service.events.catalog import EventType
 from service.models import Organization
 from service.organizations import repository
 from service.organizations.schemas import OrganizationUpdate, StatusThresholds
+from service.statuses import tracker
 
 
 def clean_name(name: str) -> str:
@@ -97,7 +99,7 @@ async def update_organization(
         return org  # nothing changes: nothing written, nothing emitted
     # New thresholds move statuses: announce each key result whose status they change.
     before = (
-        await status.snapshot(session, org_id, await status.active_key_results(session, org_id))
+        await tracker.snapshot(session, org_id, await tracker.active_key_results(session, org_id))
         if updated != current
         else {}
     )
@@ -105,6 +107,8 @@ async def update_organization(
     # A new dict: JSONB columns do not track in-place changes; other settings keys are kept.
     org.settings = {**(org.settings or {}), **updated.model_dump()}
     await session.flush()
-    await outbox.emit(session, org_id, "organization.updated", org.id, organization_payload(org))
-    await status.announce_changes(session, org_id, before)
+    await outbox.emit(
+        session, org_id, EventType.ORGANIZATION_UPDATED, org.id, organization_payload(org)
+    )
+    await tracker.announce_changes(session, org_id, before)
     return org

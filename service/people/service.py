@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import outbox
 from service.errors import Conflict, DomainError, ErrorCode, Invalid, NotFound
-from service.events import outbox
+from service.events.catalog import EventType
 from service.models import Person, PersonKind
 from service.people import repository
 from service.people.schemas import PersonCreate, PersonUpdate
@@ -134,7 +135,7 @@ async def create_person(session: AsyncSession, org_id: uuid.UUID, data: PersonCr
     )
     session.add(person)
     await _flush(session)
-    await outbox.emit(session, org_id, "person.created", person.id, person_payload(person))
+    await outbox.emit(session, org_id, EventType.PERSON_CREATED, person.id, person_payload(person))
     return person
 
 
@@ -220,7 +221,7 @@ async def update_person(
     person.kind = kind.value
     person.accountable_person_id = accountable_person_id
     await _flush(session)
-    await outbox.emit(session, org_id, "person.updated", person.id, person_payload(person))
+    await outbox.emit(session, org_id, EventType.PERSON_UPDATED, person.id, person_payload(person))
     return person
 
 
@@ -239,5 +240,5 @@ async def archive_person(session: AsyncSession, org_id: uuid.UUID, person_id: uu
         )
     person.archived_at = datetime.now(UTC)
     await session.flush()
-    await outbox.emit(session, org_id, "person.archived", person.id, person_payload(person))
+    await outbox.emit(session, org_id, EventType.PERSON_ARCHIVED, person.id, person_payload(person))
     return person

@@ -93,11 +93,11 @@ _UPSERT = """
         FROM written
         GROUP BY metric_id
     ), queued AS (
-        -- The worker's queue (service.events.recheck): one row per batch that wrote points,
+        -- The worker's queue (service.statuses.recheck): one row per batch that wrote points,
         -- each written metric with its earliest and latest ts and its counts, for the
         -- `metric.points_ingested` event and the status recheck, and the batch's
         -- transaction, the `xmin` of the points it wrote (the recheck's window cache,
-        -- `service.events.window_cache`). In a savepoint the points carry the
+        -- `service.statuses.window_cache`). In a savepoint the points carry the
         -- subtransaction's id instead, which snapshots do not list: the row then names no
         -- transaction (null), and the recheck reads the metrics' windows whole (one row
         -- tells: a statement writes all its rows in one (sub)transaction). The aggregates
@@ -166,7 +166,7 @@ async def upsert(session: AsyncSession, org_id: uuid.UUID, rows: list[Row]) -> W
     `updated`.
 
     In the same statement, when anything was written, a `status_rechecks` row queues the
-    written metrics' spans and counts for the worker (`service.events.recheck`), which
+    written metrics' spans and counts for the worker (`service.statuses.recheck`), which
     announces them (`metric.points_ingested`) and rechecks key-result statuses after the
     commit: neither is done here."""
     if not rows:

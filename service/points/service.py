@@ -6,7 +6,7 @@ one statement that also checks its metrics (`repository.upsert`); only a refused
 looks its metrics up, to list each point's fault. Within a batch the last
 point of an identity (metric, ts, dimensions) wins; against stored points the last write
 wins. The upsert also queues the batch (each written metric's counts and time span) in its
-transaction; the worker announces it (`service.events.recheck`): within about five seconds
+transaction; the worker announces it (`service.statuses.recheck`): within about five seconds
 of the commit one `metric.points_ingested` event coalescing the batches of those seconds,
 and `key_result.status_changed` for the key results they moved (later under heavy
 ingestion: rechecks take at most a tenth of the worker's time).

@@ -2,11 +2,11 @@
 
 import math
 import time
+import uuid
 from collections.abc import Callable, Hashable
 
 from fastapi import HTTPException, Request, status
 
-from service.auth.principal import Principal
 from service.observability import RATE_LIMITED
 from service.settings import Settings
 
@@ -70,10 +70,10 @@ def retry_after_seconds(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def enforce(request: Request, principal: Principal, cost: float = 1.0) -> None:
+def enforce(request: Request, api_key_id: uuid.UUID, cost: float = 1.0) -> None:
     """Spend `cost` tokens of the caller's key (one per request), or refuse with 429."""
     buckets: TokenBuckets = request.app.state.rate_limiter
-    wait = buckets.take(principal.api_key_id, cost)
+    wait = buckets.take(api_key_id, cost)
     if wait > 0:
         RATE_LIMITED.inc()
         seconds = retry_after_seconds(wait)
@@ -84,10 +84,10 @@ def enforce(request: Request, principal: Principal, cost: float = 1.0) -> None:
         )
 
 
-def enforce_batch(request: Request, principal: Principal, operations: int) -> None:
+def enforce_batch(request: Request, api_key_id: uuid.UUID, operations: int) -> None:
     """A GraphQL batch costs one token per operation, at most a full bucket (so every batch
     can pass once the bucket has refilled). Authentication already spent the first token."""
     buckets: TokenBuckets = request.app.state.rate_limiter
     extra = min(float(operations), buckets.burst) - 1.0
     if extra > 0:
-        enforce(request, principal, extra)
+        enforce(request, api_key_id, extra)

@@ -427,7 +427,7 @@ _WINDOW_AGGREGATES["last"] = f"""(
 )"""
 
 
-# For statements of other modules reading windows (`service.events.window_cache`): window
+# For statements of other modules reading windows (`service.statuses.window_cache`): window
 # `w` has columns w.metric_id, w.a, w.b; the organization is `:org`; every dimension set.
 
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import outbox
 from service.errors import Conflict, CycleDetected, ErrorCode, Invalid, NotFound
-from service.events import outbox
+from service.events.catalog import EventType
 from service.models import Person, Team
 from service.people import repository as people_repository
 from service.teams import repository
@@ -64,7 +65,7 @@ async def create_team(session: AsyncSession, org_id: uuid.UUID, data: TeamCreate
     team = Team(org_id=org_id, name=name, parent_team_id=data.parent_team_id)
     session.add(team)
     await session.flush()
-    await outbox.emit(session, org_id, "team.created", team.id, team_payload(team))
+    await outbox.emit(session, org_id, EventType.TEAM_CREATED, team.id, team_payload(team))
     return team
 
 
@@ -141,7 +142,7 @@ async def update_team(
         await _reparent(session, org_id, team, data.parent_team_id)
     team.name = name
     await session.flush()
-    await outbox.emit(session, org_id, "team.updated", team.id, team_payload(team))
+    await outbox.emit(session, org_id, EventType.TEAM_UPDATED, team.id, team_payload(team))
     return team
 
 
@@ -164,7 +165,7 @@ async def archive_team(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.U
         raise Conflict("the team has active sub-teams; move or archive them first", field="id")
     team.archived_at = datetime.now(UTC)
     await session.flush()
-    await outbox.emit(session, org_id, "team.archived", team.id, team_payload(team))
+    await outbox.emit(session, org_id, EventType.TEAM_ARCHIVED, team.id, team_payload(team))
     return team
 
 
@@ -192,7 +193,11 @@ async def add_member(
     added = await repository.add_member(session, org_id, team_id, person_id)
     if added:
         await outbox.emit(
-            session, org_id, "team.member_added", team_id, membership_payload(team_id, person_id)
+            session,
+            org_id,
+            EventType.TEAM_MEMBER_ADDED,
+            team_id,
+            membership_payload(team_id, person_id),
         )
     return added
 
@@ -205,7 +210,11 @@ async def remove_member(
     removed = await repository.remove_member(session, org_id, team_id, person_id)
     if removed:
         await outbox.emit(
-            session, org_id, "team.member_removed", team_id, membership_payload(team_id, person_id)
+            session,
+            org_id,
+            EventType.TEAM_MEMBER_REMOVED,
+            team_id,
+            membership_payload(team_id, person_id),
         )
     return removed
 

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import outbox
 from service.errors import ErrorCode, Invalid, NotFound
-from service.events import catalog, outbox
+from service.events import catalog
 from service.models import Delivery, DeliveryStatus, WebhookEndpoint
 from service.webhooks import repository
 from service.webhooks.addresses import check_url

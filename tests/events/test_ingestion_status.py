@@ -1,5 +1,5 @@
-"""The recheck's light status path (`status.metric_key_results` / `metric_scores`, used by
-`service.events.recheck` after ingestion) agrees with the roll-up engine
+"""The recheck's light status path (`tracker.metric_key_results` / `metric_scores`, used by
+`service.statuses.recheck` after ingestion) agrees with the roll-up engine
 (`key_result_rollups`) and leaves out only key results the batch cannot move."""
 
 import uuid
@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.events import status
-from service.events.window_cache import Span, Written
 from service.models import Organization, Point
 from service.points.repository import Row, upsert
 from service.rollups.service import key_result_rollups
+from service.statuses import tracker
+from service.statuses.window_cache import Span, Written
 from tests import factories
 
 # (direction, start, target): every direction, targets so that statuses differ.
@@ -97,11 +97,11 @@ async def test_the_light_status_path_gives_the_engines_statuses(session: AsyncSe
     # written, at the same instant
     # (nothing claimed says what was written: every window is read whole)
     written = Written(spans(batch, metric_ids), {}, {}, [])
-    thresholds, found = await status.metric_key_results(session, org.id, written.spans, now)
-    light_before = await status.metric_scores(session, org.id, found, now, thresholds, written)
+    thresholds, found = await tracker.metric_key_results(session, org.id, written.spans, now)
+    light_before = await tracker.metric_scores(session, org.id, found, now, thresholds, written)
     engine_before = await key_result_rollups(session, org.id, ids, as_of=now)
     assert await upsert(session, org.id, batch) is not None
-    light_after = await status.metric_scores(session, org.id, found, now, thresholds, written)
+    light_after = await tracker.metric_scores(session, org.id, found, now, thresholds, written)
     engine_after = await key_result_rollups(session, org.id, ids, as_of=now)
 
     # then they agree on every key result the light path keeps, and it keeps all but the
@@ -149,11 +149,11 @@ async def test_the_light_status_path_skips_key_results_the_batch_cannot_reach(
 
     # when a batch holds points of yesterday only, then only points after now
     now = datetime.now(UTC)
-    _, recent = await status.metric_key_results(
+    _, recent = await tracker.metric_key_results(
         session, org.id, {metric.id: (yesterday, yesterday)}, now
     )
     later = now + timedelta(minutes=1)
-    _, ahead = await status.metric_key_results(session, org.id, {metric.id: (later, later)}, now)
+    _, ahead = await tracker.metric_key_results(session, org.id, {metric.id: (later, later)}, now)
 
     # then only the running cycle's key results can move, and none for points ahead of now
     assert {kr.id for kr in recent} == set(running)
@@ -179,7 +179,7 @@ async def test_the_light_status_path_ignores_draft_and_archived_objectives(
     yesterday = datetime.now(UTC) - timedelta(days=1)
 
     # when the key results a point of yesterday can move are looked up
-    _, found = await status.metric_key_results(
+    _, found = await tracker.metric_key_results(
         session, org.id, {metric.id: (yesterday, yesterday)}, datetime.now(UTC)
     )
 

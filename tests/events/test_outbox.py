@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Text, cast, event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from service.db import unit_of_work
+from service.db import outbox, unit_of_work
 from service.errors import Invalid
-from service.events import outbox
+from service.events import channel
 from service.events.listener import asyncpg_dsn
 from service.models import Delivery, Event, WebhookEndpoint
 from service.webhooks import service as webhooks
@@ -121,8 +121,8 @@ async def test_an_event_sees_the_unflushed_changes_made_before_it(session: Async
 
 def test_a_notification_round_trips() -> None:
     org = factories.uuid.uuid4()
-    assert outbox.parse_notification(outbox.notification(org, 42, 3)) == (org, 42, 3)
-    assert outbox.parse_notification("garbage") is None
+    assert channel.parse_notification(channel.notification(org, 42, 3)) == (org, 42, 3)
+    assert channel.parse_notification("garbage") is None
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ async def heard(database_url: str) -> AsyncIterator[asyncio.Queue[str]]:
     hears them."""
     payloads: asyncio.Queue[str] = asyncio.Queue()
     listener = await asyncpg.connect(asyncpg_dsn(database_url))
-    await listener.add_listener(outbox.CHANNEL, lambda *args: payloads.put_nowait(args[3]))
+    await listener.add_listener(channel.CHANNEL, lambda *args: payloads.put_nowait(args[3]))
     yield payloads
     await listener.close()
 
@@ -220,7 +220,7 @@ async def test_a_notification_says_how_many_deliveries_its_event_fanned_out(
 
         # then each notification carries its event's number of deliveries
         payloads = [await asyncio.wait_for(heard.get(), 5) for _ in range(3)]
-        assert [outbox.parse_notification(payload) for payload in payloads] == [
+        assert [channel.parse_notification(payload) for payload in payloads] == [
             (org.id, alone.seq, 1),
             (org.id, together[0].seq, 0),
             (org.id, together[1].seq, 1),
@@ -256,7 +256,7 @@ async def test_notifications_are_sent_after_the_commit_and_not_for_rolled_back_s
 
             # then the listener hears the two kept events, in order, and nothing else
             payloads = [await asyncio.wait_for(heard.get(), 5) for _ in range(2)]
-            assert [outbox.parse_notification(p) for p in payloads] == [
+            assert [channel.parse_notification(p) for p in payloads] == [
                 (org.id, kept.seq, 0),
                 (org.id, later.seq, 0),
             ]

@@ -1,4 +1,4 @@
-"""The worker's status recheck (`service.events.recheck`): status changes caused by ingested
+"""The worker's status recheck (`service.statuses.recheck`): status changes caused by ingested
 points are announced after the batch commits, coalescing batches, once, in one chain with
 the changes writers announce. Rechecks are called directly (the worker's loop only times
 them)."""
@@ -14,9 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.db import unit_of_work
 from service.errors import DomainError
-from service.events import status
-from service.events.recheck import Claimed, IngestedMetric, announce_ingested, claim
-from service.events.window_cache import Written
+from service.events.catalog import EventType
 from service.key_results import repository as key_results_repository
 from service.key_results import service as key_results
 from service.key_results.schemas import KeyResultUpdate
@@ -31,8 +29,11 @@ from service.models import (
 )
 from service.points.service import ingest
 from service.settings import Settings
-from service.webhooks import worker as worker_module
-from service.webhooks.worker import DeliveryWorker
+from service.statuses import tracker
+from service.statuses.recheck import Claimed, IngestedMetric, announce_ingested, claim
+from service.statuses.window_cache import Written
+from service.worker import loop as worker_module
+from service.worker.loop import Worker
 from tests import factories
 from tests.conftest import StatementCounter
 from tests.events.test_status_changes import running_cycle, status_changes
@@ -66,7 +67,7 @@ async def metric_key_result(
         session, objective, measure="metric", metric_id=metric.id, target_value=target
     )
     if observed:
-        await status.observe(session, org.id, [key_result.id])
+        await tracker.observe(session, org.id, [key_result.id])
     return key_result
 
 
@@ -131,7 +132,9 @@ async def test_a_batch_that_moves_a_key_result_is_announced_by_the_next_recheck(
     assert rechecked == (1, 1)
     assert await status_changes(session, org) == [(key_result.id, "no_data", "on_track")]
     [event] = await session.scalars(
-        select(Event).where(Event.org_id == org.id, Event.type == status.STATUS_CHANGED)
+        select(Event).where(
+            Event.org_id == org.id, Event.type == EventType.KEY_RESULT_STATUS_CHANGED
+        )
     )
     assert event.payload["cause"] == "ingest"
     assert event.payload["objective_id"] == str(key_result.objective_id)
@@ -471,7 +474,7 @@ async def test_the_worker_rechecks_every_queued_batch_in_transactions_of_a_limit
 
         # when the worker's recheck step runs, claiming one batch per transaction
         monkeypatch.setattr(worker_module, "RECHECK_LIMIT", 1)
-        worker = DeliveryWorker(sessions, Settings(database_url=None), sweep=False)
+        worker = Worker(sessions, Settings(database_url=None), sweep=False)
         emitted = await worker.announce_once()
 
         # then it drained the queue; the first transaction already read every committed
@@ -526,7 +529,7 @@ async def test_a_drain_without_recheck_ends_however_many_organizations_it_puts_b
             await committed_batch(sessions, org, [10.0] * 5)
             orgs.append(org)
         monkeypatch.setattr(worker_module, "RECHECK_LIMIT", 2)
-        worker = DeliveryWorker(sessions, Settings(database_url=None), sweep=False)
+        worker = Worker(sessions, Settings(database_url=None), sweep=False)
 
         # when the worker announces without rechecking (it used to claim the rows it put
         # back, one per organization, forever)

@@ -16,8 +16,6 @@ from service.check_ins.schemas import CheckInCreate
 from service.cycles import service as cycles
 from service.cycles.schemas import CycleUpdate
 from service.errors import DomainError, Invalid
-from service.events import status
-from service.events.recheck import announce_ingested
 from service.key_results import service as key_results
 from service.key_results.schemas import KeyResultUpdate
 from service.models import Cycle, Event, KeyResult, Organization
@@ -27,6 +25,8 @@ from service.organizations.schemas import OrganizationUpdate
 from service.organizations.service import update_organization
 from service.points.service import ingest
 from service.rollups.service import key_result_rollups
+from service.statuses import tracker
+from service.statuses.recheck import announce_ingested
 from tests import factories
 from tests.conftest import StatementCounter
 
@@ -455,7 +455,7 @@ async def test_ingested_points_announce_the_key_results_they_move(session: Async
     )
     third = await new_key_result(session, org, cycle, measure="metric", metric_id=other.id)
     # (stored first statuses, as `key_results.create_key_result` stores them)
-    await status.observe(session, org.id, [small.id, large.id, third.id])
+    await tracker.observe(session, org.id, [small.id, large.id, third.id])
     start = datetime.now(UTC) - timedelta(days=1)
     await ingest(session, org.id, points("revenue", [10.0] * 5, start))
     await announce_ingested(session)

@@ -15,8 +15,7 @@ from sqlalchemy import delete
 
 from schema.relay import to_global_id
 from service.app import create_app
-from service.db import unit_of_work
-from service.events import outbox
+from service.db import outbox, unit_of_work
 from service.models import Organization
 from service.settings import Settings
 from tests import factories

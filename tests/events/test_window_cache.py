@@ -1,4 +1,4 @@
-"""The recheck's kept window reads (`service.events.window_cache`): after every recheck each
+"""The recheck's kept window reads (`service.statuses.window_cache`): after every recheck each
 kept row holds exactly what a whole read of its window gives, whether the recheck extended it
 with the points written since or read the window whole, and whole reads happen only where
 the module says (a kept row read whole keeps its `read_at`; one extended keeps it too)."""
@@ -12,11 +12,11 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.db import unit_of_work
-from service.events import status, window_cache
-from service.events.recheck import announce_ingested, claim
 from service.models import KeyResult, Metric, Objective, Organization, WindowAggregate
 from service.points.service import ingest
 from service.rollups.repository import window_values
+from service.statuses import tracker, window_cache
+from service.statuses.recheck import announce_ingested, claim
 from tests import factories
 from tests.events.test_recheck import (
     YESTERDAY,
@@ -350,7 +350,7 @@ async def test_every_aggregation_gives_the_engines_value(
             async with unit_of_work(sessions) as run:
                 t = datetime.now(UTC)
                 written = (await claim(run, limit=10))[org.id].written
-                _, key_results = await status.metric_key_results(run, org.id, written.spans, t)
+                _, key_results = await tracker.metric_key_results(run, org.id, written.spans, t)
                 windows = [(kr.window, kr.cycle[1]) for kr in key_results]
                 values = await window_cache.window_values(run, org.id, windows, written)
 

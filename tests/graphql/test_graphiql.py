@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.app import create_app
-from service.demo import write_demo_key
+from service.demo_key import write_demo_key
 from service.settings import Settings
 
 BROWSER = {"accept": "text/html"}

@@ -7,9 +7,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.events import status
-from service.events.recheck import announce_ingested
 from service.models import Event, Metric, Organization, Point
+from service.statuses import tracker
+from service.statuses.recheck import announce_ingested
 from tests.factories import (
     create_api_key,
     create_cycle,
@@ -561,7 +561,7 @@ async def test_a_point_that_moves_a_key_results_status_announces_it(
         start_value=0.0,
         target_value=10.0,
     )
-    await status.observe(session, org.id, [key_result.id])  # as create_key_result does
+    await tracker.observe(session, org.id, [key_result.id])  # as create_key_result does
     key = await create_api_key(session, org, scopes=("ingest",))
     ts = (datetime.now(UTC) - timedelta(days=1)).isoformat()
 

@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.events.recheck import announce_ingested
 from service.models import Event, Point
+from service.statuses.recheck import announce_ingested
 from tests.factories import create_api_key, create_metric, create_org
 
 AWKWARD_VALUES = [

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
 from schema.relay import to_global_id
-from service.events import outbox
+from service.db import outbox
 from service.models import Delivery, Organization
 from tests import factories
 from tests.conftest import StatementCounter

@@ -12,8 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.app import create_app
-from service.db import unit_of_work
-from service.events import outbox
+from service.db import outbox, unit_of_work
 from service.events.listener import EventListener, asyncpg_dsn
 from service.models import Organization
 from service.settings import Settings

@@ -14,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
-from service.db import unit_of_work
-from service.events import outbox
-from service.events.sweep import run_daily_sweeps
+from service.db import outbox, unit_of_work
 from service.models import Delivery, DeliveryAttempt, Event, Organization, WebhookEndpoint
 from service.settings import Environment, Settings
 from service.webhooks import service
 from service.webhooks.schemas import EndpointCreate
-from service.webhooks.worker import DeliveryWorker
+from service.worker.loop import Worker
+from service.worker.sweep import run_daily_sweeps
 from tests import factories
 from tests.webhooks.receiver import Received, Receiver
 
@@ -69,7 +68,7 @@ async def attempts(sessions: Sessions, org: Organization) -> list[DeliveryAttemp
 
 
 @contextlib.asynccontextmanager
-async def running(worker: DeliveryWorker) -> AsyncIterator[asyncio.Task[None]]:
+async def running(worker: Worker) -> AsyncIterator[asyncio.Task[None]]:
     task = asyncio.create_task(worker.run())
     try:
         yield task
@@ -92,11 +91,11 @@ async def test_committed_event_arrives_signed_and_verifies_with_the_receivers_co
     # given an endpoint subscribed to objective.created and one committed event
     await subscribe(live_sessions, live_org, receiver)
     [event] = await emit_committed(live_sessions, live_org)
-    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False)
+    worker = Worker(live_sessions, worker_settings, sweep=False)
 
     # when the worker runs once
-    claimed = await worker.run_once()
-    await worker.aclose()
+    claimed = await worker.deliveries.run_once()
+    await worker.deliveries.aclose()
 
     # then the receiver verified the signature and got the event as `data`
     assert claimed == 1
@@ -122,9 +121,9 @@ async def test_a_tampered_secret_fails_verification_at_the_receiver(
     await emit_committed(live_sessions, live_org)
 
     # when delivered
-    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False)
-    await worker.run_once()
-    await worker.aclose()
+    worker = Worker(live_sessions, worker_settings, sweep=False)
+    await worker.deliveries.run_once()
+    await worker.deliveries.aclose()
 
     # then verification fails (the check is real)
     [received] = receiver.requests
@@ -143,7 +142,7 @@ async def test_delivery_is_retried_after_the_receiver_answers_500(
     [event] = await emit_committed(live_sessions, live_org)
 
     # when the worker runs
-    async with running(DeliveryWorker(live_sessions, worker_settings, sweep=False)):
+    async with running(Worker(live_sessions, worker_settings, sweep=False)):
         await receiver.wait_for(lambda: len(receiver.requests) >= 3)
         await wait_until(
             lambda: _status_is(live_sessions, live_org, "succeeded"),
@@ -173,7 +172,7 @@ async def test_delivery_is_retried_after_the_receiver_times_out(
     await emit_committed(live_sessions, live_org)
 
     # when the worker runs (timeout 1 s)
-    async with running(DeliveryWorker(live_sessions, worker_settings, sweep=False)):
+    async with running(Worker(live_sessions, worker_settings, sweep=False)):
         await wait_until(lambda: _status_is(live_sessions, live_org, "succeeded"))
 
     # then the first attempt is logged as a timeout and the second succeeded
@@ -196,10 +195,10 @@ async def test_a_rolled_back_transaction_delivers_nothing(
     [committed] = await emit_committed(live_sessions, live_org)
 
     # when the worker runs until idle
-    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False)
-    while await worker.run_once():
+    worker = Worker(live_sessions, worker_settings, sweep=False)
+    while await worker.deliveries.run_once():
         pass
-    await worker.aclose()
+    await worker.deliveries.aclose()
 
     # then only the committed event was sent
     assert [r.webhook_id for r in receiver.requests] == [str(committed.id)]
@@ -221,8 +220,8 @@ async def test_two_workers_at_once_never_send_one_attempt_twice(
 
     # when two workers run at the same time until everything succeeded
     async with (
-        running(DeliveryWorker(live_sessions, settings, sweep=False)),
-        running(DeliveryWorker(live_sessions, settings, sweep=False)),
+        running(Worker(live_sessions, settings, sweep=False)),
+        running(Worker(live_sessions, settings, sweep=False)),
     ):
         await wait_until(lambda: _all_succeeded(live_sessions, live_org, 40), limit=20)
 
@@ -251,12 +250,12 @@ async def test_a_worker_killed_mid_delivery_is_replaced_and_every_event_arrives(
     )
 
     # when a worker is killed while a request is in flight, and a new one starts
-    first = asyncio.create_task(DeliveryWorker(live_sessions, settings, sweep=False).run())
+    first = asyncio.create_task(Worker(live_sessions, settings, sweep=False).run())
     await receiver.wait_for(lambda: len(receiver.requests) >= 1)
     first.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await first
-    async with running(DeliveryWorker(live_sessions, settings, sweep=False)):
+    async with running(Worker(live_sessions, settings, sweep=False)):
         await wait_until(lambda: _all_succeeded(live_sessions, live_org, 5), limit=15)
     release.set()
 
@@ -280,7 +279,7 @@ async def test_a_delivery_failing_for_the_whole_window_fails_and_disables_the_en
     settings = worker_settings.model_copy(update={"webhook_retry_window_seconds": 1.0})
 
     # when the worker retries past the window
-    async with running(DeliveryWorker(live_sessions, settings, sweep=False)):
+    async with running(Worker(live_sessions, settings, sweep=False)):
         await wait_until(lambda: _status_is(live_sessions, live_org, "failed"))
 
     # then the delivery is failed after several attempts and the endpoint disabled
@@ -368,15 +367,15 @@ async def test_a_manual_redelivery_is_sent_again_with_the_same_webhook_id(
     # given a delivered event
     await subscribe(live_sessions, live_org, receiver)
     [event] = await emit_committed(live_sessions, live_org)
-    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False)
-    await worker.run_once()
+    worker = Worker(live_sessions, worker_settings, sweep=False)
+    await worker.deliveries.run_once()
     [delivery] = await deliveries(live_sessions, live_org)
 
     # when it is redelivered by hand and the worker runs
     async with unit_of_work(live_sessions) as session:
         await service.redeliver(session, live_org.id, delivery.id)
-    await worker.run_once()
-    await worker.aclose()
+    await worker.deliveries.run_once()
+    await worker.deliveries.aclose()
 
     # then the receiver got it twice under one webhook-id, as attempts 1 and 2
     assert [(r.webhook_id, r.attempt) for r in receiver.requests] == [
@@ -449,12 +448,12 @@ async def test_in_production_a_send_connects_to_the_address_it_checked(
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     production = worker_settings.model_copy(update={"environment": Environment.production})
-    worker = DeliveryWorker(
+    worker = Worker(
         live_sessions, production, sweep=False, recheck=False, client=client, resolver=resolver
     )
 
     # when
-    await worker.run_once()
+    await worker.deliveries.run_once()
     await client.aclose()
 
     # then the name was resolved once, and the request went to that address, keeping the
@@ -479,7 +478,7 @@ async def test_in_production_a_name_turned_private_is_not_sent_to(
         transport=httpx.MockTransport(lambda request: opened.append(request) or httpx.Response(204))
     )
     production = worker_settings.model_copy(update={"environment": Environment.production})
-    worker = DeliveryWorker(
+    worker = Worker(
         live_sessions,
         production,
         sweep=False,
@@ -489,7 +488,7 @@ async def test_in_production_a_name_turned_private_is_not_sent_to(
     )
 
     # when
-    await worker.run_once()
+    await worker.deliveries.run_once()
     await client.aclose()
 
     # then nothing was opened and the attempt says why
@@ -518,10 +517,10 @@ async def test_after_a_rotation_both_secrets_verify_until_the_overlap_ends(
     assert old_secret is not None
     new_secret = await rotate(live_sessions, endpoint, hours=24)
     await emit_committed(live_sessions, live_org)
-    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False, recheck=False)
+    worker = Worker(live_sessions, worker_settings, sweep=False, recheck=False)
 
     # when delivered during the overlap
-    await worker.run_once()
+    await worker.deliveries.run_once()
 
     # then it carries two signatures: the old secret verifies, and so does the new one
     [received] = receiver.requests
@@ -535,8 +534,8 @@ async def test_after_a_rotation_both_secrets_verify_until_the_overlap_ends(
         assert stored is not None and stored.previous_secret == old_secret
         stored.previous_secret_expires_at = datetime.now(UTC)
     await emit_committed(live_sessions, live_org)
-    await worker.run_once()
-    await worker.aclose()
+    await worker.deliveries.run_once()
+    await worker.deliveries.aclose()
     later = receiver.requests[-1]
     assert later.verified is None  # the receiver's old secret no longer verifies
     assert len(later.headers["webhook-signature"].split(" ")) == 1
@@ -552,9 +551,9 @@ async def test_a_rotation_without_overlap_drops_the_old_secret_at_once(
     await emit_committed(live_sessions, live_org)
 
     # when delivered
-    worker = DeliveryWorker(live_sessions, worker_settings, sweep=False, recheck=False)
-    await worker.run_once()
-    await worker.aclose()
+    worker = Worker(live_sessions, worker_settings, sweep=False, recheck=False)
+    await worker.deliveries.run_once()
+    await worker.deliveries.aclose()
 
     # then the old secret verifies nothing
     [received] = receiver.requests

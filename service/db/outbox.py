@@ -1,7 +1,7 @@
 """Transactional outbox: every change records its event in the same transaction.
 
 (Ingestion is the exception: a batch queues itself in its transaction and the worker writes
-its `metric.points_ingested` event, see `service.events.recheck`.)
+its `metric.points_ingested` event, see `service.statuses.recheck`.)
 
 Services call `emit` next to the write it describes; a rolled-back transaction therefore
 emits nothing. In that same transaction `emit` also fans the event out to webhooks: one
@@ -33,28 +33,14 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-CHANNEL = "lodestar_events"
+from service.events.catalog import EventType
+from service.events.channel import CHANNEL, notification
 
 # In array order (a function scan), so listeners hear a transaction's events in seq order.
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', note) FROM unnest(CAST(:notes AS text[])) AS note")
 
 # session.info key: [(note, transaction that emitted it)] not yet sent.
 _PENDING = "lodestar.outbox.notifications"
-
-
-def notification(org_id: uuid.UUID, seq: int, deliveries: int) -> str:
-    return f"{org_id}:{seq}:{deliveries}"
-
-
-def parse_notification(payload: str) -> tuple[uuid.UUID, int, int] | None:
-    """The (org_id, seq, deliveries) of a `lodestar_events` notification, None if it is not
-    one of ours."""
-    org, _, rest = payload.partition(":")
-    seq, _, deliveries = rest.partition(":")
-    try:
-        return uuid.UUID(org), int(seq), int(deliveries)
-    except ValueError:
-        return None
 
 
 class Emitted(NamedTuple):
@@ -67,7 +53,7 @@ class Emitted(NamedTuple):
 async def emit(
     session: AsyncSession,
     org_id: uuid.UUID,
-    type: str,
+    type: EventType,
     subject_id: uuid.UUID | None,
     payload: dict[str, Any],
 ) -> Emitted:
@@ -137,7 +123,7 @@ def json_default(value: object) -> str:
 async def emit_many(
     session: AsyncSession,
     org_id: uuid.UUID,
-    events: Sequence[tuple[str, uuid.UUID | None, dict[str, Any]]],
+    events: Sequence[tuple[EventType, uuid.UUID | None, dict[str, Any]]],
 ) -> list[Emitted]:
     """Record several (type, subject_id, payload) events, in ONE statement whatever their
     number (insert and fan-out; the notification follows the commit). Returns them in the

@@ -8,7 +8,7 @@ the daily sweep) bracket their change, in their own transaction:
     await status.announce_changes(session, org_id, before)
 
 Ingested points are the exception: the status changes they cause are announced by the
-worker shortly after the batch commits (`service.events.recheck`), not in the batch's
+worker shortly after the batch commits (`service.statuses.recheck`), not in the batch's
 transaction. Reading every touched key result's window before and after each batch made
 ingestion 20–25 times slower than the upsert itself (issue 5; hundreds of windows of
 hundreds of points per 1,000-point batch); the batch now only queues a `status_rechecks`
@@ -39,7 +39,7 @@ batch's points (one statement), and gets each window's aggregate once, computing
 with the engine's formulas and nothing else (no check-ins, no commitments, no delivery).
 The aggregate is the one the engine reads (`service.rollups.repository.window_values`), but
 kept between rechecks and extended with the points written since
-(`service.events.window_cache`), so a recheck's cost follows what was ingested, not the
+(`service.statuses.window_cache`), so a recheck's cost follows what was ingested, not the
 cycle's size. `tests/events/test_ingestion_status.py` checks that the light path agrees with
 `key_result_rollups`; `tests/events/test_window_cache.py` that the kept aggregates do.
 """
@@ -54,20 +54,20 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.events import window_cache
-from service.events.outbox import emit_many
-from service.events.window_cache import Span, Window, Written
+from service.db.outbox import emit_many
+from service.events.catalog import EventType
 from service.models import Event, KeyResult, KeyResultState, Objective
 from service.models.key_result_status import STATUSES
 from service.rollups import formulas
 from service.rollups.service import key_result_progresses
 from service.rollups.types import KeyResultProgress, Status
+from service.statuses import window_cache
+from service.statuses.window_cache import Span, Window, Written
 
 assert tuple(status.value for status in Status) == STATUSES  # the table's check constraint
 
-STATUS_CHANGED = "key_result.status_changed"
 
-Announcement = tuple[str, uuid.UUID | None, dict[str, Any]]  # what `emit_many` takes
+Announcement = tuple[EventType, uuid.UUID | None, dict[str, Any]]  # what `emit_many` takes
 
 
 def status_changed(
@@ -83,7 +83,7 @@ def status_changed(
     """A `key_result.status_changed` event (payload: `service.events.catalog`), whichever
     path announces it."""
     return (
-        STATUS_CHANGED,
+        EventType.KEY_RESULT_STATUS_CHANGED,
         key_result_id,
         {
             "key_result_id": str(key_result_id),
@@ -485,7 +485,7 @@ async def metric_scores(
 ) -> dict[uuid.UUID, MetricScore]:
     """Each key result's score at `t`, after the batches of `written`: one window-aggregate
     statement for all of them, which reads only what changed where it can
-    (`service.events.window_cache`), and forgets what it kept of windows the batches reach
+    (`service.statuses.window_cache`), and forgets what it kept of windows the batches reach
     that none of `key_results` reads (with none, that is all it does)."""
     values = await window_cache.window_values(
         session, org_id, [(kr.window, kr.cycle[1]) for kr in key_results], written

@@ -1,7 +1,7 @@
 """The status recheck's window reads, kept (`window_aggregates`) and extended with what was
 written since, instead of read whole every time.
 
-A recheck (`service.events.recheck`) needs each touched key result's window aggregate: the
+A recheck (`service.statuses.recheck`) needs each touched key result's window aggregate: the
 metric's points in [cycle start, min(t, cycle end)). Read whole, that is every point of the
 cycle so far: under sustained ingestion 1.2-1.7 M points for the benchmark's 1,000 metrics,
 0.3-1.1 s of PostgreSQL per recheck, growing with the cycle (issue 5). Only the points
@@ -20,7 +20,7 @@ for `sum`, `avg` (sum / count), `min`, `max` and `count` (`last` is read whole: 
 latest point of each dimension set; so is a window of fewer than `KEEP_FROM` points).
 It is one statement, taken after the recheck's status locks, so the value is exactly that
 of a whole read at the statement's snapshot: the "lock first, then read" rule of
-`service.events.status` holds, and a writer's status event is never undone by a recheck
+`service.statuses.tracker` holds, and a writer's status event is never undone by a recheck
 that saw less.
 
 Why the batches considered are all that is needed: every transaction that wrote points
@@ -303,7 +303,7 @@ async def window_values(
     kept row allows; one statement, which also keeps what it read and drops the kept rows of
     other windows `written` reaches (they would miss its points).
 
-    Only under the organization's recheck lock (`service.events.recheck`): two unlocked
+    Only under the organization's recheck lock (`service.statuses.recheck`): two unlocked
     callers could each keep a row, the later one from a snapshot older than the batches the
     earlier one consumed."""
     unique = list(dict.fromkeys(windows))

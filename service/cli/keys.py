@@ -13,8 +13,12 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import service
+from service.cli.database import database, run_in_session
 from service.errors import DomainError
+from service.migrations import upgrade_to_head
 from service.models import ApiKey, Scope
+from service.organizations.service import get_organization
+from service.settings import get_settings
 
 T = TypeVar("T")
 
@@ -37,10 +41,6 @@ def parse_id(value: str, what: str) -> uuid.UUID:
 
 def run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction on the configured (or embedded) database."""
-    from service.cli import database, run_in_session
-    from service.migrations import upgrade_to_head
-    from service.settings import get_settings
-
     settings = get_settings()
     with database(settings) as url:
         upgrade_to_head(url)
@@ -51,8 +51,6 @@ def run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 
 async def require_org(session: AsyncSession, org_id: uuid.UUID) -> None:
-    from service.organizations.service import get_organization
-
     await get_organization(session, org_id)
 
 

@@ -15,12 +15,10 @@ the ids are random.
 """
 
 import math
-import os
 import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
@@ -45,11 +43,9 @@ from service.models import (
     TeamMember,
 )
 from service.models.base import new_id
-from service.settings import Settings
 
 DEMO_ORG_NAME = "Acme Analytics"
 DEMO_KEY_NAME = "demo admin"
-DEMO_KEY_FILENAME = "demo-api-key"
 HISTORY_DAYS = 120
 SEED = 1729
 # pg_advisory_xact_lock key, so that two processes loading the demo at once load it once.
@@ -106,32 +102,6 @@ async def start_demo(session: AsyncSession, *, stored_key: str | None, want_key:
     org = await find_demo_org(session)
     assert org is not None  # ensure_demo found it under the lock
     return DemoStart(loaded=False, new_key=await create_demo_key(session, org.id))
-
-
-def demo_key_path(settings: Settings) -> Path:
-    return settings.data_dir / DEMO_KEY_FILENAME
-
-
-def read_demo_key(settings: Settings) -> str | None:
-    """The demo admin key saved by `serve --demo`, for GraphiQL; None in production or if absent."""
-    if settings.is_production:
-        return None
-    try:
-        key = demo_key_path(settings).read_text().strip()
-    except OSError:
-        return None
-    return key or None
-
-
-def write_demo_key(settings: Settings, key: str) -> Path:
-    """Save the demo key readable by this user only (0600)."""
-    path = demo_key_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(key + "\n")
-    path.chmod(0o600)  # also when the file existed with wider permissions
-    return path
 
 
 # --- the content -------------------------------------------------------------------------

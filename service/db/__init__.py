@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from service.events.outbox import OutboxSession
+from service.db.outbox import OutboxSession
 from service.settings import Settings
 
 

@@ -25,9 +25,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db import unit_of_work
-from service.events import catalog
-from service.events.outbox import emit
-from service.events.status import STATUS_CHANGED, announce_changes, snapshot
+from service.db.outbox import emit
+from service.events.catalog import EventType
 from service.models import (
     Commitment,
     CommitmentState,
@@ -38,13 +37,10 @@ from service.models import (
     KeyResultState,
     WebhookEndpoint,
 )
-
-MARKER = catalog.MARKER
-OVERDUE = "commitment.overdue"
+from service.statuses.tracker import announce_changes, snapshot
 
 # Literal, not a bind parameter, so the planner can use the partial index ix_events_daily_sweep.
 IS_MARKER = text("events.type = 'lodestar.daily_sweep'")
-assert MARKER == "lodestar.daily_sweep"
 
 _DUE_ORGS = text(
     """
@@ -124,7 +120,7 @@ async def sweep_organization(
     await emit(
         session,
         org_id,
-        MARKER,
+        EventType.DAILY_SWEEP,
         None,
         {
             "day": today.isoformat(),
@@ -160,7 +156,7 @@ async def _time_status_changes(
         select(Event.subject_id, Event.payload)
         .where(
             Event.org_id == org_id,
-            Event.type == STATUS_CHANGED,
+            Event.type == EventType.KEY_RESULT_STATUS_CHANGED,
             Event.seq > previous.seq,
             Event.subject_id.in_(ids),
         )
@@ -198,6 +194,6 @@ async def _overdue_commitments(
     for commitment in commitments:
         payload = await commitment_payload(session, commitment)
         payload["overdue_since"] = (commitment.due_on + timedelta(days=1)).isoformat()
-        await emit(session, org_id, OVERDUE, commitment.id, payload)
+        await emit(session, org_id, EventType.COMMITMENT_OVERDUE, commitment.id, payload)
         count += 1
     return count

@@ -3,21 +3,15 @@
 import asyncio
 import contextlib
 import logging
-import signal
-import threading
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from functools import partial
-from types import FrameType
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
-from service.auth.commands import keys_app
-from service.db import create_engine, create_sessionmaker, unit_of_work
-from service.embedded import EmbeddedPostgres
+from service.cli.database import database, run_in_session
+from service.cli.keys import keys_app
+from service.cli.push import push_command
 from service.migrations import upgrade_to_head
-from service.push import push_command
 from service.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -29,67 +23,6 @@ app.add_typer(keys_app, name="keys")
 app.command("push")(push_command)
 
 log = logging.getLogger("lodestar")
-T = TypeVar("T")
-
-
-@contextmanager
-def sigterm_as_exit() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit so `finally` blocks run (and stop the embedded server).
-
-    uvicorn handles SIGTERM itself and re-raises it once it has shut down; with the default
-    handler that would end the process before the embedded server is released.
-    """
-
-    def exit_(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-    previous = signal.signal(signal.SIGTERM, exit_)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def database(settings: Settings) -> Iterator[str]:
-    """The configured database URL, or the embedded server started for the duration."""
-    if settings.database_url:
-        yield settings.database_url
-        return
-    with sigterm_as_exit():
-        yield from embedded_database(settings)
-
-
-def embedded_database(settings: Settings) -> Iterator[str]:
-    embedded = EmbeddedPostgres(settings.data_dir)
-    try:
-        embedded.start()
-    except Exception as exc:
-        typer.secho(
-            f"could not start the embedded PostgreSQL in {embedded.pgdata}: {exc}",
-            err=True,
-            fg="red",
-        )
-        raise typer.Exit(1) from exc
-    try:
-        yield embedded.ensure_database()
-    finally:
-        embedded.stop()
-
-
-def run_in_session(url: str, settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = create_engine(url, settings)
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 @app.command()
@@ -134,7 +67,8 @@ def serve(
 
 def prepare_demo(url: str, settings: Settings) -> None:
     """Load the demo if missing; in development keep a working demo key for GraphiQL."""
-    from service.demo import read_demo_key, start_demo, write_demo_key
+    from service.cli.demo import start_demo
+    from service.demo_key import read_demo_key, write_demo_key
 
     remember = not settings.is_production
     stored = read_demo_key(settings)
@@ -154,7 +88,8 @@ def prepare_demo(url: str, settings: Settings) -> None:
 @app.command()
 def demo() -> None:
     """Load the demo organization "Acme Analytics" and print its admin API key."""
-    from service.demo import DEMO_ORG_NAME, demo_row_counts, ensure_demo, write_demo_key
+    from service.cli.demo import DEMO_ORG_NAME, demo_row_counts, ensure_demo
+    from service.demo_key import write_demo_key
 
     settings = get_settings()
     with database(settings) as url:
@@ -205,7 +140,7 @@ def org_create(name: str) -> None:
 def worker() -> None:
     """Deliver webhooks (also runs inside `serve` unless LODESTAR_WORKER_IN_SERVE=false)."""
     from service.request_log import configure_logging
-    from service.webhooks.worker import run_worker
+    from service.worker.loop import run_worker
 
     settings = get_settings()
     configure_logging(settings)

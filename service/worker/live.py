@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.db import create_sessionmaker
 from service.events.listener import EventListener
 from service.settings import Settings
-from service.webhooks.worker import DeliveryWorker
+from service.worker.loop import Worker
 
 
 @contextlib.asynccontextmanager
@@ -22,7 +22,7 @@ async def live_events(app: FastAPI, engine: AsyncEngine, settings: Settings) -> 
     app.state.listener = listener
     worker: asyncio.Task[None] | None = None
     if settings.worker_in_serve:
-        delivery_worker = DeliveryWorker(create_sessionmaker(engine), settings, listener=listener)
+        delivery_worker = Worker(create_sessionmaker(engine), settings, listener=listener)
         worker = asyncio.create_task(delivery_worker.run(), name="lodestar-delivery-worker")
     try:
         yield

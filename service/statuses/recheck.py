@@ -14,10 +14,10 @@ those seconds are coalesced:
   metric with its counts and time span summed over the batches, and how many batches it
   covers;
 - each touched key result's window is read once however many batches reached it, and only
-  as far as the points written since its last read (`service.events.window_cache`); a key
+  as far as the points written since its last read (`service.statuses.window_cache`); a key
   result that moved and moved back in between announces nothing (only net changes are
   announced). Under heavy ingestion a recheck has its own, longer cadence
-  (`service.webhooks.worker.RecheckCadence`, at most a tenth of the worker's time):
+  (`service.worker.loop.RecheckCadence`, at most a tenth of the worker's time):
   a run that does not recheck (`recheck=False`) still announces the batches and puts their
   merged spans back in the queue as one `announced` row per organization.
 
@@ -39,7 +39,7 @@ leaves the claimed rows queued for the next run. One transaction per run:
 
 Because writers lock the same stored rows before computing theirs, the status events of a
 key result form one chain (each `before` is the previous `after`) whichever path announced
-them. See `service.events.status`.
+them. See `service.statuses.tracker`.
 """
 
 import uuid
@@ -50,8 +50,9 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.events.outbox import emit_many
-from service.events.status import (
+from service.db.outbox import emit_many
+from service.events.catalog import EventType
+from service.statuses.tracker import (
     SPANS,
     Announcement,
     StoredStatus,
@@ -62,10 +63,9 @@ from service.events.status import (
     status_changed,
     store_statuses,
 )
-from service.events.window_cache import Written
+from service.statuses.window_cache import Written
 
 CAUSE = "ingest"
-POINTS_INGESTED = "metric.points_ingested"
 DEFAULT_LIMIT = 1000
 
 # The claimed batches' spans and counts are merged here, per organization and metric, not in
@@ -77,7 +77,7 @@ DEFAULT_LIMIT = 1000
 # Counts and the event's spans come from the batches not announced yet; the recheck's spans
 # from every claimed row (a row `announced` is the merged spans a run announced without
 # rechecking them, or a batch written by code before revision 0009, which announced itself),
-# as do what the window cache needs (`service.events.window_cache`): the claimed rows'
+# as do what the window cache needs (`service.statuses.window_cache`): the claimed rows'
 # transactions, and per metric the points inserted and updated by all of them
 # (`all_inserted`, `all_updated`; null when a row does not say: rows queued before revision
 # 0011). A run that will not recheck claims only batches not announced yet (`fresh_only`):
@@ -295,7 +295,7 @@ def ingested_events(claimed: Claimed) -> list[Announcement]:
             "metrics": entries,
         }
         subject = chunk[0].id if len(chunk) == 1 else None
-        events.append((POINTS_INGESTED, subject, payload))
+        events.append((EventType.METRIC_POINTS_INGESTED, subject, payload))
     return events
 
 

@@ -1,0 +1,1 @@
+"""Status tracking: key-result statuses stored, rechecked after ingestion, windows kept."""
