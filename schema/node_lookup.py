@@ -11,16 +11,16 @@ from strawberry.types import Info
 
 from schema.api_keys.types import ApiKey
 from schema.commitments.types import Commitment
-from schema.context import Context
+from schema.core.context import Context
+from schema.core.errors import ApiError, ErrorCodes, InvalidId
+from schema.core.loaders import Loaders
+from schema.core.relay import Node, parse_global_id
 from schema.cycles.types import Cycle
-from schema.errors import ApiError, ErrorCodes, InvalidId
 from schema.key_results.types import CheckIn, KeyResult
-from schema.loaders import Loaders
 from schema.metrics.types import Metric, MetricEdge
 from schema.objectives.types import Objective
 from schema.organization.types import Organization
 from schema.people.types import Person
-from schema.relay import Node, parse_global_id
 from schema.teams.types import Team
 from schema.webhooks.queries import load_delivery_details
 from schema.webhooks.types import WebhookDelivery, WebhookEndpoint

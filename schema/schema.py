@@ -19,11 +19,12 @@ from schema.api_keys.queries import ApiKeyQueries
 from schema.api_keys.types import ApiKey
 from schema.commitments.queries import CommitmentQueries
 from schema.commitments.types import Commitment
+from schema.core.limits import limit_extensions
+from schema.core.request_caches import ParsedQueryCache
 from schema.cycles.queries import CycleQueries
 from schema.cycles.types import Cycle
 from schema.key_results.queries import KeyResultQueries
 from schema.key_results.types import CheckIn, KeyResult
-from schema.limits import limit_extensions
 from schema.metrics.queries import MetricQueries
 from schema.metrics.types import Metric, MetricEdge
 from schema.mutations import Mutation
@@ -34,7 +35,6 @@ from schema.organization.queries import OrganizationQueries
 from schema.organization.types import Organization
 from schema.people.queries import PeopleQueries
 from schema.people.types import Person
-from schema.request_caches import ParsedQueryCache
 from schema.rollups.queries import RollupQueries
 from schema.subscriptions import Subscription
 from schema.teams.queries import TeamQueries

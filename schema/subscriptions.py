@@ -23,22 +23,17 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from fastapi import WebSocket
-from fastapi.routing import APIWebSocketRoute
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.fastapi import BaseContext
 from strawberry.scalars import JSON
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import Info
 
-from schema.errors import ApiError, ErrorCodes
-from schema.relay import decode_id, to_global_id
+from schema.core.errors import ApiError, ErrorCodes
+from schema.core.relay import decode_id, to_global_id
 from service.auth.principal import Principal
-from service.auth.service import authenticate
 from service.events.listener import EventListener
-from service.models import Event, KeyResult, Scope
+from service.models import Event, KeyResult
 from service.settings import Settings
 
 T = TypeVar("T")
@@ -302,45 +297,3 @@ def _metric_entry(event: Event, metric_key: str) -> dict[str, Any] | None:
         if isinstance(entry, dict) and entry.get("metric_key") == metric_key:
             return entry
     return None
-
-
-class SubscriptionRouter(GraphQLRouter[SubscriptionContext, None]):
-    """Serves only the websocket side of `/graphql`; the HTTP side stays with the main router."""
-
-    async def on_ws_connect(self, context: SubscriptionContext) -> None:
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        header = params.get("Authorization") or params.get("authorization") or ""
-        scheme, _, token = str(header).partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ConnectionRejectionError({"message": "a valid API key is required"})
-        async with context.sessions() as session:
-            principal = await authenticate(session, token.strip())
-        if principal is None or not principal.has(Scope.read):
-            raise ConnectionRejectionError({"message": "a valid API key with `read` is required"})
-        context.principal = principal
-
-
-def subscription_router(settings: Settings) -> GraphQLRouter[SubscriptionContext, None]:
-    """The `graphql-transport-ws` endpoint; include it before the HTTP GraphQL router."""
-    from schema.schema import build_schema
-
-    loads: dict[int, EventLoads] = {}  # one per app (sessionmaker), built on first use
-
-    async def context(websocket: WebSocket) -> SubscriptionContext:
-        state = websocket.app.state
-        shared = loads.setdefault(id(state.sessions), EventLoads(state.sessions))
-        return SubscriptionContext(
-            settings=settings,
-            sessions=state.sessions,
-            listener=getattr(state, "listener", None),
-            loads=shared,
-        )
-
-    router = SubscriptionRouter(
-        build_schema(settings),
-        context_getter=context,
-        graphql_ide=None,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-    )
-    router.routes = [route for route in router.routes if isinstance(route, APIWebSocketRoute)]
-    return router

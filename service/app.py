@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from schema.app import graphql_router
-from schema.subscriptions import subscription_router
+from schema.http.app import graphql_router
+from schema.http.subscriptions import subscription_router
 from service import health, observability, problems
 from service.auth.usage import KeyUsage
 from service.check_ins import endpoints as check_ins_endpoints

@@ -1,6 +1,6 @@
 """Global IDs: the opaque `Type:uuid` identifiers of the GraphQL API (URL-safe base64).
 
-The GraphQL layer (`schema.relay`) shows every object by its global ID; REST routes that
+The GraphQL layer (`schema.core.relay`) shows every object by its global ID; REST routes that
 take an ID accept it as well as the bare UUID that webhook payloads carry, so an ID copied
 from GraphiQL works in a script. Both layers use this one codec.
 """

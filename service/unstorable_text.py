@@ -3,7 +3,7 @@
 PostgreSQL refuses both in `text`/`varchar`/`jsonb` (NUL: "invalid byte sequence"; a lone
 surrogate cannot even be encoded as UTF-8), which aborts the transaction and used to surface
 as a 500. Each API refuses such input once, before anything runs: GraphQL in
-`schema.input_guard`, REST in `service.input_guard`. Both walk the decoded input with
+`schema.core.input_guard`, REST in `service.input_guard`. Both walk the decoded input with
 `find_unstorable`, which reports the path of the first offending string (dict keys included).
 """
 

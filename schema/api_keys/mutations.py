@@ -3,12 +3,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from schema.api_keys.types import ApiKey, ApiKeyScope
-from schema.context import Context
-from schema.enum_values import raw
-from schema.errors import UserError
-from schema.mutation_runner import Refused, mutate
-from schema.permissions import require_scope
-from schema.relay import decode_id, decode_optional_id
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.errors import UserError
+from schema.core.mutation_runner import Refused, mutate
+from schema.core.permissions import require_scope
+from schema.core.relay import decode_id, decode_optional_id
 from service.auth import service
 from service.models import ApiKey as ApiKeyModel
 from service.models import Scope

@@ -3,9 +3,9 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from schema.api_keys.types import ApiKey
-from schema.context import Context
-from schema.pagination import Connection, OrderDirection, PageArgs, paginate
-from schema.permissions import require_scope
+from schema.core.context import Context
+from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.permissions import require_scope
 from service.models import ApiKey as ApiKeyModel
 from service.models import Scope
 

@@ -5,9 +5,9 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from schema.context import Context
+from schema.core.context import Context
+from schema.core.relay import Node
 from schema.people.types import Person
-from schema.relay import Node
 from service.models import ApiKey as ApiKeyModel
 
 

@@ -5,10 +5,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from schema.commitments.types import Commitment
-from schema.context import Context
-from schema.errors import UserError
-from schema.mutation_runner import Refused, mutate, set_fields
-from schema.relay import decode_id
+from schema.core.context import Context
+from schema.core.errors import UserError
+from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.relay import decode_id
 from service.commitments import service
 from service.commitments.schemas import CommitmentCreate, CommitmentUpdate
 from service.models import Commitment as CommitmentModel

@@ -6,11 +6,11 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from schema.commitments.types import Commitment, CommitmentState
-from schema.connections import text_search
-from schema.context import Context
-from schema.enum_values import raw
-from schema.pagination import Connection, OrderDirection, PageArgs, paginate
-from schema.relay import decode_optional_id
+from schema.core.connections import text_search
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.relay import decode_optional_id
 from service.models import Commitment as CommitmentModel
 from service.models import CommitmentKeyResult, TeamMember
 

@@ -5,11 +5,11 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.context import Context
+from schema.core.context import Context
+from schema.core.relay import Node
 from schema.key_results.types import KeyResult
 from schema.people.types import Person
-from schema.relay import Node
+from schema.rollups import fields as rollup_fields
 from service.models import Commitment as CommitmentModel
 
 

@@ -4,11 +4,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from schema.context import Context
+from schema.core.context import Context
+from schema.core.errors import UserError
+from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.relay import decode_id, decode_optional_id
 from schema.cycles.types import Cycle
-from schema.errors import UserError
-from schema.mutation_runner import Refused, mutate, set_fields
-from schema.relay import decode_id, decode_optional_id
 from service.cycles import service
 from service.cycles.schemas import CycleCreate, CycleUpdate
 from service.models import Cycle as CycleModel

@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.context import Context
-from schema.relay import Node
+from schema.core.context import Context
+from schema.core.relay import Node
+from schema.rollups import fields as rollup_fields
 from schema.rollups.types import Rollup
 from service.models import Cycle as CycleModel
 

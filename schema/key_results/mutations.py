@@ -4,12 +4,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from schema.context import Context
-from schema.enum_values import raw
-from schema.errors import UserError
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.errors import UserError
+from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.relay import decode_id, decode_optional_id
 from schema.key_results.types import CheckIn, KeyResult, KeyResultDirection, Measure
-from schema.mutation_runner import Refused, mutate, set_fields
-from schema.relay import decode_id, decode_optional_id
 from service.check_ins import service as check_in_service
 from service.check_ins.schemas import CheckInCreate
 from service.key_results import service

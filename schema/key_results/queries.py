@@ -5,13 +5,13 @@ import strawberry
 from sqlalchemy import or_, select
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.connections import text_search
-from schema.context import Context
-from schema.enum_values import raw
+from schema.core.connections import text_search
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.relay import decode_optional_id
 from schema.key_results.types import KeyResult, KeyResultState, Measure
-from schema.pagination import Connection, OrderDirection, PageArgs, paginate
-from schema.relay import decode_optional_id
+from schema.rollups import fields as rollup_fields
 from schema.rollups.types import Status
 from service.models import KeyResult as KeyResultModel
 from service.models import Objective as ObjectiveModel

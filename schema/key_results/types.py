@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.context import Context
-from schema.enum_values import member_of
+from schema.core.context import Context
+from schema.core.enum_values import member_of
+from schema.core.relay import Node
 from schema.metrics.types import Metric
 from schema.people.types import Person
-from schema.relay import Node
+from schema.rollups import fields as rollup_fields
 from schema.rollups.types import Delivery, Status, status
 from service.models import CheckIn as CheckInModel
 from service.models import KeyResult as KeyResultModel
@@ -139,7 +139,7 @@ class KeyResult(Node):
 
     @strawberry.field(description="Check-ins, newest observation first (retracted ones included).")
     async def check_ins(self, info: Info[Context, None], first: int = 10) -> list["CheckIn"]:
-        from schema.errors import ApiError, ErrorCodes
+        from schema.core.errors import ApiError, ErrorCodes
 
         limit = info.context.settings.graphql_max_page_size
         if not 0 <= first <= limit:

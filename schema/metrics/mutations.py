@@ -4,9 +4,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from schema.context import Context
-from schema.enum_values import raw
-from schema.errors import UserError
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.errors import UserError
+from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.relay import decode_id, decode_optional_id
 from schema.metrics.types import (
     Aggregation,
     EdgeRelation,
@@ -15,8 +17,6 @@ from schema.metrics.types import (
     MetricEdge,
     MetricKind,
 )
-from schema.mutation_runner import Refused, mutate, set_fields
-from schema.relay import decode_id, decode_optional_id
 from service.metrics import service
 from service.metrics.schemas import MetricCreate, MetricEdgeCreate, MetricEdgeUpdate, MetricUpdate
 from service.models import Metric as MetricModel

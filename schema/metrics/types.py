@@ -7,11 +7,11 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.context import Context
-from schema.enum_values import raw
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.relay import Node
 from schema.people.types import Person
-from schema.relay import Node
+from schema.rollups import fields as rollup_fields
 from schema.rollups.types import (
     Interval,
     MetricComponents,

@@ -5,12 +5,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from schema.context import Context
-from schema.enum_values import raw
-from schema.errors import InvalidId, UserError
-from schema.mutation_runner import Refused, mutate, set_fields
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.errors import InvalidId, UserError
+from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.relay import decode_id, parse_global_id
 from schema.objectives.types import Alignment, Objective, ObjectiveState, RollupMode
-from schema.relay import decode_id, parse_global_id
 from service.models import Alignment as AlignmentModel
 from service.models import Objective as ObjectiveModel
 from service.objectives import service

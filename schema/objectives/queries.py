@@ -5,14 +5,14 @@ import strawberry
 from sqlalchemy import exists, or_, select
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.connections import text_search
-from schema.context import Context
-from schema.enum_values import raw
-from schema.errors import InvalidId
+from schema.core.connections import text_search
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.errors import InvalidId
+from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.relay import decode_optional_id, parse_global_id
 from schema.objectives.types import Objective, ObjectiveState
-from schema.pagination import Connection, OrderDirection, PageArgs, paginate
-from schema.relay import decode_optional_id, parse_global_id
+from schema.rollups import fields as rollup_fields
 from schema.rollups.types import Status
 from service.models import Alignment, TeamMember
 from service.models import Objective as ObjectiveModel

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.context import Context
+from schema.core.context import Context
+from schema.core.enum_values import member_of
+from schema.core.relay import Node
 from schema.cycles.types import Cycle
-from schema.enum_values import member_of
 from schema.metrics.types import Metric
 from schema.people.types import Person
-from schema.relay import Node
+from schema.rollups import fields as rollup_fields
 from schema.rollups.types import BreakdownItem, Delivery, Status, status
 from schema.teams.types import Team
 from service.models import Alignment as AlignmentModel

@@ -2,11 +2,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from schema.context import Context
-from schema.errors import UserError
-from schema.mutation_runner import Refused, mutate, set_fields
+from schema.core.context import Context
+from schema.core.errors import UserError
+from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.permissions import require_scope
 from schema.organization.types import Organization
-from schema.permissions import require_scope
 from service.models import Organization as OrganizationModel
 from service.models import Scope
 from service.organizations import service

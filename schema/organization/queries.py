@@ -1,7 +1,7 @@
 import strawberry
 from strawberry.types import Info
 
-from schema.context import Context
+from schema.core.context import Context
 from schema.organization.types import Organization
 from service.organizations import service
 

@@ -1,6 +1,6 @@
 import strawberry
 
-from schema.relay import Node
+from schema.core.relay import Node
 from service.models import Organization as OrganizationModel
 from service.organizations.service import thresholds
 

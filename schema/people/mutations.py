@@ -2,12 +2,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from schema.context import Context
-from schema.enum_values import raw
-from schema.errors import UserError
-from schema.mutation_runner import Refused, mutate, set_fields
+from schema.core.context import Context
+from schema.core.enum_values import raw
+from schema.core.errors import UserError
+from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.relay import decode_id, decode_optional_id
 from schema.people.types import Person, PersonKind
-from schema.relay import decode_id, decode_optional_id
 from service.models import Person as PersonModel
 from service.people import service
 from service.people.schemas import PersonCreate, PersonUpdate

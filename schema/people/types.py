@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from schema.context import Context
-from schema.relay import Node
+from schema.core.context import Context
+from schema.core.relay import Node
 from service.models import Person as PersonModel
 
 if TYPE_CHECKING:

@@ -3,10 +3,10 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.context import Context
+from schema.core.context import Context
+from schema.core.relay import decode_optional_id
 from schema.node_lookup import parse_node_id
-from schema.relay import decode_optional_id
+from schema.rollups import fields as rollup_fields
 from schema.rollups.types import AlignmentPath, Interval, Rollup, RollupHistoryPoint
 
 

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from schema.relay import to_global_id
+from schema.core.relay import to_global_id
 
 if TYPE_CHECKING:
-    from schema.relay import Node
+    from schema.core.relay import Node
 from service.rollups import types as rollup
 
 
@@ -218,7 +218,7 @@ class AlignmentPath:
     @strawberry.field(description="The objects on the path, in order.")
     async def nodes(
         self, info: strawberry.Info
-    ) -> list[Annotated["Node", strawberry.lazy("schema.relay")]]:
+    ) -> list[Annotated["Node", strawberry.lazy("schema.core.relay")]]:
         from schema.node_lookup import resolve_nodes
 
         found = await resolve_nodes(info, list(self.node_ids))

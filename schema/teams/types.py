@@ -5,10 +5,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from schema import rollup_fields
-from schema.context import Context
+from schema.core.context import Context
+from schema.core.relay import Node, decode_id
 from schema.people.types import Person
-from schema.relay import Node, decode_id
+from schema.rollups import fields as rollup_fields
 from schema.rollups.types import Rollup
 from service.models import Team as TeamModel
 

@@ -6,11 +6,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from schema.context import Context
-from schema.errors import UserError
-from schema.mutation_runner import Refused, mutate
-from schema.permissions import require_scope
-from schema.relay import decode_id
+from schema.core.context import Context
+from schema.core.errors import UserError
+from schema.core.mutation_runner import Refused, mutate
+from schema.core.permissions import require_scope
+from schema.core.relay import decode_id
 from schema.webhooks.queries import load_delivery_details
 from schema.webhooks.types import WebhookDelivery, WebhookEndpoint
 from service.models import Delivery, Scope

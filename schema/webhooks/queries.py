@@ -4,10 +4,10 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from schema.context import Context
-from schema.pagination import Connection, OrderDirection, PageArgs, paginate
-from schema.permissions import require_scope
-from schema.relay import decode_optional_id
+from schema.core.context import Context
+from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.permissions import require_scope
+from schema.core.relay import decode_optional_id
 from schema.webhooks.types import (
     WebhookDelivery,
     WebhookDeliveryStatus,

@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from schema.relay import Node, to_global_id
+from schema.core.relay import Node, to_global_id
 from service.models import Delivery as DeliveryModel
 from service.models import DeliveryAttempt as DeliveryAttemptModel
 from service.models import Event as EventModel

@@ -13,7 +13,7 @@ import websockets
 from fastapi import FastAPI
 from sqlalchemy import delete
 
-from schema.relay import to_global_id
+from schema.core.relay import to_global_id
 from service.app import create_app
 from service.db import outbox, unit_of_work
 from service.models import Organization

@@ -70,7 +70,7 @@ async def test_production_never_serves_graphiql(
 def test_the_saved_example_operations_are_valid_against_the_schema() -> None:
     from graphql import parse, validate
 
-    from schema.graphiql import EXAMPLE_KEY_RESULT, EXAMPLE_MUTATION, EXAMPLE_TREE
+    from schema.http.graphiql import EXAMPLE_KEY_RESULT, EXAMPLE_MUTATION, EXAMPLE_TREE
     from schema.schema import schema
 
     for operation in (EXAMPLE_TREE, EXAMPLE_KEY_RESULT, EXAMPLE_MUTATION):

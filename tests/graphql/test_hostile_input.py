@@ -25,7 +25,7 @@ from graphql import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schema.relay import to_global_id
+from schema.core.relay import to_global_id
 from schema.schema import schema
 from service.auth import service as auth_service
 from service.models import Base, Organization, WebhookEndpoint

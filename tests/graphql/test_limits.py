@@ -7,7 +7,7 @@ import strawberry
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schema.limits import limit_extensions
+from schema.core.limits import limit_extensions
 from schema.schema import build_schema
 from service.errors import NotFound
 from service.models import Event, Organization, Person

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from schema.loaders import Database, Loaders, SettledLoader, create_loaders
+from schema.core.loaders import Database, Loaders, SettledLoader, create_loaders
 
 
 def made(loaders: Loaders) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schema.relay import parse_global_id
+from schema.core.relay import parse_global_id
 from service.models import Organization
 from service.rollups import key_result_rollups
 from tests import factories

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from schema.relay import to_global_id
+from schema.core.relay import to_global_id
 from tests import factories
 from tests.conftest import StatementCounter, explain
 from tests.graphql import steps

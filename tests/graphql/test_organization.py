@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schema.relay import decode_id
+from schema.core.relay import decode_id
 from service.models import Event, Organization
 from tests import factories
 from tests.graphql import steps

@@ -30,7 +30,7 @@ def loaded_objects() -> int:
         1
         for o in gc.get_objects()
         if isinstance(o, KeyResultProgress)
-        or (isinstance(o, tuple) and type(o).__module__ == "schema.loaders")
+        or (isinstance(o, tuple) and type(o).__module__ == "schema.core.loaders")
     )
 
 

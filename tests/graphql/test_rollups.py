@@ -1,4 +1,4 @@
-"""Roll-up fields and root fields: each resolves through schema/rollup_fields.py to the engine."""
+"""Roll-up fields and root fields: each resolves through schema/rollups/fields.py to the engine."""
 
 from datetime import UTC, datetime
 

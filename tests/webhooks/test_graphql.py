@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
-from schema.relay import to_global_id
+from schema.core.relay import to_global_id
 from service.db import outbox
 from service.models import Delivery, Organization
 from tests import factories

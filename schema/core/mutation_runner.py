@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 from strawberry.types.unset import UNSET
 
-from schema.errors import UserError, UserErrorCode, user_error
+from schema.core.errors import UserError, UserErrorCode, user_error
 from service.errors import DomainError
 
 T = TypeVar("T")

@@ -15,21 +15,18 @@ so those fields answer synchronously instead of awaiting one future each.
 
 import contextlib
 import uuid
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
-from schema.enum_values import raw
-from schema.errors import ApiError, ErrorCodes
-from schema.loaders import Database, SettledLoader
-from schema.relay import to_global_id
+from schema.core.enum_values import raw
+from schema.core.errors import ApiError, ErrorCodes
+from schema.core.relay import to_global_id
 from schema.rollups.types import (
     AlignmentPath,
     BandCount,
@@ -50,11 +47,8 @@ from schema.rollups.types import (
 from service.errors import Invalid, NotFound
 from service.rollups import metrics as metric_rollups
 from service.rollups import paths
-from service.rollups import repository as metric_repository
 from service.rollups import service as rollups
 from service.rollups import types as rollup
-
-RollupKey = tuple[uuid.UUID, datetime]
 
 NODE_TYPE_NAMES = {
     rollup.NodeKind.commitment: "Commitment",
@@ -62,70 +56,6 @@ NODE_TYPE_NAMES = {
     rollup.NodeKind.objective: "Objective",
     rollup.NodeKind.metric: "Metric",
 }
-
-
-def key_result_rollup_loader(
-    db: Database,
-) -> SettledLoader[RollupKey, rollup.KeyResultRollup | None]:
-    async def load(keys: list[RollupKey]) -> list[rollup.KeyResultRollup | None]:
-        return await _batched(db, keys, rollups.key_result_rollups)
-
-    return SettledLoader(db, load)
-
-
-def key_result_progress_loader(
-    db: Database,
-) -> SettledLoader[RollupKey, rollup.KeyResultProgress | None]:
-    async def load(keys: list[RollupKey]) -> list[rollup.KeyResultProgress | None]:
-        return await _batched(db, keys, rollups.key_result_progresses)
-
-    return SettledLoader(db, load)
-
-
-def objective_rollup_loader(
-    db: Database,
-) -> SettledLoader[RollupKey, rollup.ObjectiveRollup | None]:
-    async def load(keys: list[RollupKey]) -> list[rollup.ObjectiveRollup | None]:
-        return await _batched(db, keys, rollups.objective_rollups)
-
-    return SettledLoader(db, load)
-
-
-WindowKey = tuple[uuid.UUID, datetime, datetime]
-
-
-def metric_window_value_loader(db: Database) -> DataLoader[WindowKey, float | None]:
-    """Key (metric id, start, end): the metric's aggregate over [start, end), every window
-    asked for in one tick read by one statement."""
-
-    async def load(keys: list[WindowKey]) -> list[float | None]:
-        async def call(session: AsyncSession) -> dict[WindowKey, float | None]:
-            return await metric_repository.window_values(session, db.org_id, keys)
-
-        values = await db.run(call)
-        return [values.get(key) for key in keys]
-
-    return DataLoader(load_fn=load)
-
-
-async def _batched(db: Database, keys: list[RollupKey], batch: Any) -> list[Any]:
-    """One engine call per distinct instant among `keys`."""
-    by_instant: dict[datetime, list[uuid.UUID]] = defaultdict(list)
-    for id, as_of in keys:
-        by_instant[as_of].append(id)
-    found: dict[RollupKey, Any] = {}
-    org_id = db.org_id
-    for as_of, ids in by_instant.items():
-
-        async def call(
-            session: AsyncSession, ids: list[uuid.UUID] = ids, as_of: datetime = as_of
-        ) -> Any:
-            return await batch(session, org_id, ids, as_of=as_of)
-
-        results = await db.run(call)
-        for id, result in results.items():
-            found[(id, as_of)] = result
-    return [found.get(key) for key in keys]
 
 
 def _instant(info: Info[Any, Any], as_of: datetime | None) -> datetime:

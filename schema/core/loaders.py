@@ -40,6 +40,9 @@ from service.models import (
     TeamMember,
     WebhookEndpoint,
 )
+from service.rollups import repository as rollup_repository
+from service.rollups import service as rollup_service
+from service.rollups import types as rollup_types
 from service.rollups.types import KeyResultProgress, KeyResultRollup, ObjectiveRollup
 
 M = TypeVar("M")
@@ -530,7 +533,6 @@ class Loaders:
     def key_result_rollup_by_id(
         self,
     ) -> SettledLoader[tuple[uuid.UUID, datetime], KeyResultRollup | None]:
-        from schema.rollup_fields import key_result_rollup_loader
 
         return key_result_rollup_loader(self._db)
 
@@ -538,7 +540,6 @@ class Loaders:
     def key_result_progress_by_id(
         self,
     ) -> SettledLoader[tuple[uuid.UUID, datetime], KeyResultProgress | None]:
-        from schema.rollup_fields import key_result_progress_loader
 
         return key_result_progress_loader(self._db)
 
@@ -546,15 +547,78 @@ class Loaders:
     def objective_rollup_by_id(
         self,
     ) -> SettledLoader[tuple[uuid.UUID, datetime], ObjectiveRollup | None]:
-        from schema.rollup_fields import objective_rollup_loader
 
         return objective_rollup_loader(self._db)
 
     @functools.cached_property
     def metric_window_value(self) -> DataLoader[tuple[uuid.UUID, datetime, datetime], float | None]:
-        from schema.rollup_fields import metric_window_value_loader
 
         return metric_window_value_loader(self._db)
+
+
+RollupKey = tuple[uuid.UUID, datetime]
+WindowKey = tuple[uuid.UUID, datetime, datetime]
+
+
+def key_result_rollup_loader(
+    db: Database,
+) -> SettledLoader[RollupKey, rollup_types.KeyResultRollup | None]:
+    async def load(keys: list[RollupKey]) -> list[rollup_types.KeyResultRollup | None]:
+        return await _batched(db, keys, rollup_service.key_result_rollups)
+
+    return SettledLoader(db, load)
+
+
+def key_result_progress_loader(
+    db: Database,
+) -> SettledLoader[RollupKey, rollup_types.KeyResultProgress | None]:
+    async def load(keys: list[RollupKey]) -> list[rollup_types.KeyResultProgress | None]:
+        return await _batched(db, keys, rollup_service.key_result_progresses)
+
+    return SettledLoader(db, load)
+
+
+def objective_rollup_loader(
+    db: Database,
+) -> SettledLoader[RollupKey, rollup_types.ObjectiveRollup | None]:
+    async def load(keys: list[RollupKey]) -> list[rollup_types.ObjectiveRollup | None]:
+        return await _batched(db, keys, rollup_service.objective_rollups)
+
+    return SettledLoader(db, load)
+
+
+def metric_window_value_loader(db: Database) -> DataLoader[WindowKey, float | None]:
+    """Key (metric id, start, end): the metric's aggregate over [start, end), every window
+    asked for in one tick read by one statement."""
+
+    async def load(keys: list[WindowKey]) -> list[float | None]:
+        async def call(session: AsyncSession) -> dict[WindowKey, float | None]:
+            return await rollup_repository.window_values(session, db.org_id, keys)
+
+        values = await db.run(call)
+        return [values.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+async def _batched(db: Database, keys: list[RollupKey], batch: Any) -> list[Any]:
+    """One engine call per distinct instant among `keys`."""
+    by_instant: dict[datetime, list[uuid.UUID]] = defaultdict(list)
+    for id, as_of in keys:
+        by_instant[as_of].append(id)
+    found: dict[RollupKey, Any] = {}
+    org_id = db.org_id
+    for as_of, ids in by_instant.items():
+
+        async def call(
+            session: AsyncSession, ids: list[uuid.UUID] = ids, as_of: datetime = as_of
+        ) -> Any:
+            return await batch(session, org_id, ids, as_of=as_of)
+
+        results = await db.run(call)
+        for id, result in results.items():
+            found[(id, as_of)] = result
+    return [found.get(key) for key in keys]
 
 
 def create_loaders(db: Database) -> Loaders:

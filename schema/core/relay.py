@@ -4,7 +4,7 @@ import uuid
 
 import strawberry
 
-from schema.errors import InvalidId
+from schema.core.errors import InvalidId
 from service import global_ids
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
-from schema.loaders import Database, Loaders, create_loaders
+from schema.core.loaders import Database, Loaders, create_loaders
 from service.auth.principal import Principal
 from service.settings import Settings
 

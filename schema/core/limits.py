@@ -40,9 +40,9 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-from schema.errors import ApiError, ErrorCodes, error_code
-from schema.input_guard import RefuseUnstorableText
-from schema.pagination import DEFAULT_PAGE_SIZE
+from schema.core.errors import ApiError, ErrorCodes, error_code
+from schema.core.input_guard import RefuseUnstorableText
+from schema.core.pagination import DEFAULT_PAGE_SIZE
 from service.errors import DomainError
 from service.models import Scope
 from service.request_log import request_id_var

@@ -1,10 +1,10 @@
-"""Scope checks beyond the operation-level ones of `schema.limits.RequestLimits`."""
+"""Scope checks beyond the operation-level ones of `schema.core.limits.RequestLimits`."""
 
 from typing import Any
 
 from strawberry.types import Info
 
-from schema.errors import ApiError, ErrorCodes
+from schema.core.errors import ApiError, ErrorCodes
 from service.models import Scope
 
 

@@ -19,8 +19,8 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.types import Info
 
-from schema.errors import ApiError, ErrorCodes
-from schema.loaders import Database
+from schema.core.errors import ApiError, ErrorCodes
+from schema.core.loaders import Database
 
 T = TypeVar("T")
 

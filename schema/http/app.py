@@ -22,9 +22,9 @@ from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from schema.context import Context
-from schema.errors import ErrorCodes
-from schema.graphiql import graphiql_html
+from schema.core.context import Context
+from schema.core.errors import ErrorCodes
+from schema.http.graphiql import graphiql_html
 from schema.schema import build_schema
 from service.auth.dependencies import OptionalPrincipalDep, SessionDep, unauthorized
 from service.ratelimit import enforce_batch

@@ -4,7 +4,7 @@ from enum import Enum
 
 import strawberry
 
-from schema.enum_values import raw
+from schema.core.enum_values import raw
 from service.errors import DomainError, ErrorCode
 
 

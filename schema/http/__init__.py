@@ -1,0 +1,1 @@
+"""The `/graphql` HTTP edge: the route, its context and the GraphiQL page."""
