@@ -1,36 +1,14 @@
 """The webhook delivery worker (`lodestar worker`, and a background task of `lodestar serve`).
 
-A loop of three short steps, none holding a transaction while waiting on the network:
-
-1. **Claim** (one statement, committed at once): up to `worker_batch_size` due deliveries
-   (`pending`, `next_attempt_at <= now()`, endpoint enabled) are locked with
-   `FOR UPDATE SKIP LOCKED`, their attempt counter is incremented and `next_attempt_at`
-   moved `webhook_lease_seconds` ahead. The lease is the claim: other workers skip the row
-   until it expires, so a worker that dies mid-send loses its claim and another retries.
-2. **Send** with httpx, signed per Standard Webhooks (`webhook-id` = the event id, stable
-   across attempts and redeliveries so receivers can deduplicate; `webhook-timestamp`;
-   `webhook-signature: v1,<base64 HMAC-SHA256>`), within `webhook_timeout_seconds`.
-3. **Record** the attempt (status code, latency, error, first 1 KB of the response) and the
-   outcome. The outcome is applied only if the row still carries our attempt number (a
-   fencing token: after a lease expiry another worker owns the row). 2xx → `succeeded`.
-   Anything else → retried after a capped exponential backoff with full jitter,
-   `uniform(0, min(cap, base·2^(n-1)))`, never later than `created_at + retry window`
-   (24 h); a failure at or after that deadline makes the delivery `failed`.
-
-**Endpoint auto-disable.** When a delivery ends `failed` and no attempt to its endpoint
-has succeeded within the retry window, the endpoint has failed everything for 24 h: it is
-disabled (`enabled = false`, `disabled_at` set). Its pending deliveries wait, and resume
-when an admin enables it again. `consecutive_failures` counts failed attempts since the
-last success, for display.
-
-The worker wakes on `LISTEN lodestar_events` (a commit that fanned out deliveries notifies
-it), and otherwise sleeps until the earliest due delivery, at most `worker_poll_seconds`.
-Once per loop it also runs the daily sweep (`service.events.sweep`), which is idempotent.
-
-Beside the delivery loop, every `status_recheck_interval_seconds`, runs the announcement of
-ingested batches (`service.events.recheck`): their `metric.points_ingested` event and the
-`key_result.status_changed` they caused, the batches committed in between coalesced. Each
-run is one transaction; a failed run leaves its queue rows.
+A loop of three short steps, none holding a transaction while waiting on the network: claim
+due deliveries (`FOR UPDATE SKIP LOCKED`, leased for `webhook_lease_seconds`), send them
+signed per Standard Webhooks, and record each attempt only if the row still carries its
+attempt number (a fencing token); failures are retried with capped exponential backoff and
+full jitter until the retry window ends, and an endpoint that failed everything for that
+long is disabled. The worker wakes on `LISTEN lodestar_events`, runs the daily sweep
+(`service.events.sweep`), and every `status_recheck_interval_seconds` announces ingested
+batches (`service.events.recheck`). Why:
+docs/decisions/0009-webhook-delivery-claims-leases-and-secret-rotation.md.
 """
 
 import asyncio
@@ -64,10 +42,10 @@ SWEEP_CHECK_SECONDS = 300.0  # how often a worker looks for organizations not sw
 RECHECK_LIMIT = 500  # queued ingestion rows claimed per announcing transaction
 # A status recheck reads the points written into every touched key result's window since the
 # last recheck (`service.events.window_cache`; some windows whole: `last` metrics, updated
-# points, the first read), ~1 µs per point, so under sustained ingestion one run can take a
-# few hundred ms. The next recheck then waits 9× as long as that one took: rechecking gets
-# at most a tenth of the worker's time and of a database core (at a fifth, a benchmark run with
-# 4 clients on 2 cores lost ~20 % of its ingestion throughput to it). The batches are still
+# points, the first read), so under sustained ingestion one run takes a while. The next
+# recheck then waits 9× as long as that one took: rechecking gets at most a tenth of the
+# worker's time and of a database core, so that it does not take ingestion's throughput
+# (docs/decisions/0005-recheck-takes-at-most-a-tenth-of-the-worker.md). The batches are still
 # announced (`metric.points_ingested`) every interval; their spans wait for the recheck.
 RECHECK_MAX_SHARE = 0.1
 RECHECK_SLACK = 0.05  # of the interval: a run this close to its recheck time rechecks
