@@ -24,9 +24,9 @@ from service.worker.live import live_events
 
 # A request allocates tens of thousands of short-lived objects (a nested GraphQL read of
 # ~1,300 nodes: about 350,000 calls), nearly all freed by reference counting; at Python's
-# default (700, 10, 10) the generational collector still ran often enough to take ~30 % of
-# such a read's CPU (median 149 → 107 ms per read in-process at these thresholds, against
-# 121 ms with the collector off). Collections are rarer, not gone: cycles are still found.
+# default (700, 10, 10) the generational collector still ran often enough to take a large
+# share of such a read's CPU (docs/decisions/0013-garbage-collector-settings.md). Collections
+# are rarer, not gone: cycles are still found.
 GC_THRESHOLDS = (50_000, 20, 10)
 
 
@@ -51,7 +51,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The start-up heap (modules, the app) is never garbage: frozen, full collections no
-        # longer rescan it, which otherwise pause a 10,000-point batch by ~0.5 s.
+        # longer rescan it, which would otherwise pause a large batch (decision record 0013).
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)

@@ -34,10 +34,9 @@ class Settings(BaseSettings):
     )
     # A fixed pool by default. Overflow connections are closed again on their return, so
     # under steady concurrency above `pool_size` each request beyond it paid a connect and,
-    # on the new connection, a prepare and type introspection per statement (32 clients
-    # pushing single points: ~14 % of the service's CPU). Waiting for a pooled connection
-    # costs less: 10 + 10 → 20 + 0 took single-point pushes from 32 clients from 367-430
-    # to 550/s and their p99 from 194-211 to 78 ms (bench/run.py, single_point).
+    # on the new connection, a prepare and type introspection per statement; waiting for a
+    # pooled connection costs less. See
+    # docs/decisions/0011-connection-pool-and-per-request-overhead.md.
     pool_size: int = Field(default=20, ge=1, le=200)
     pool_max_overflow: int = Field(default=0, ge=0, le=200)
     statement_timeout_ms: int = Field(default=15_000, ge=100)

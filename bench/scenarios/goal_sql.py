@@ -10,7 +10,8 @@ sub-team, plus cross alignments between trees of one cycle), so 3 levels is exac
 level to spare. A hand-written query may know the shape of the data; that is what makes
 it a floor.
 
-Semantics follow SPEC §3 and the engine's written decisions (service/rollups/__init__.py):
+Semantics follow SPEC §3 and the engine's written decisions
+(docs/decisions/0017-rollup-rules-where-the-spec-is-silent.md):
 objectives count when active or closed, check-ins count when observed at or before t and
 before their cycle's end, metric key results take the metric's aggregate over
 [cycle start, min(t, cycle end)), `auto` = key results if it has any, else children.

@@ -49,9 +49,8 @@ class Context(BaseContext):
         """Let go of what the request loaded, once its response is built (`/graphql` calls
         this). graphql-core's execution context holds this context and sits in a reference
         cycle (with its async helpers), so it is freed only by the cyclic collector: the
-        loaders' rows, futures and roll-ups (~14,000 objects for the benchmark's nested read)
-        would wait for it too, and every few reads a collection would scan and free them
-        (the collector's CPU in `lodestar serve`, benchmark's nested read: 16.6 ms per read
-        before, 2.4 ms after). Dropped here, reference counting frees them."""
+        loaders' rows, futures and roll-ups would wait for it too, and every few reads a
+        collection would scan and free them. Dropped here, reference counting frees them
+        (docs/decisions/0013-garbage-collector-settings.md)."""
         self._loaders = None
         self.requested_instants = {}

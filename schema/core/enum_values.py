@@ -13,8 +13,9 @@ def raw(member: Enum) -> str:
 
 
 def member_of(enum: type[E]) -> Callable[[str], E]:
-    """`enum(value)` for a stored value, as one dict lookup: calling the enum class costs
-    ~2.3 µs against ~0.1 µs (a nested read converts three values of each of a thousand key
-    results). Raises KeyError for a value that is not a member's."""
+    """`enum(value)` for a stored value, as one dict lookup: calling the enum class costs far
+    more, and a nested read converts three values of each of a thousand key results
+    (docs/decisions/0016-graphql-reads-through-record-loaders.md). Raises KeyError for a
+    value that is not a member's."""
     members: dict[str, E] = dict(enum._value2member_map_)
     return members.__getitem__

@@ -167,10 +167,9 @@ def _columns(model: Any) -> tuple[InstrumentedAttribute[Any], ...]:
 def _record(model: Any, *leading: str) -> Callable[[Any], Any]:
     """Makes a selected row of `leading` labels then `model`'s columns into a named tuple.
 
-    A SQLAlchemy `Row` read by attribute costs ~0.6 µs (its `__getattribute__` first asks
-    the class, which raises and swallows an AttributeError), a named tuple ~0.03 µs: making
-    a thousand key results from rows took 11.9 ms, from records 2.8 ms plus 0.4 ms to make
-    the records."""
+    A SQLAlchemy `Row` read by attribute is far slower than a named tuple (its
+    `__getattribute__` first asks the class, which raises and swallows an AttributeError):
+    docs/decisions/0016-graphql-reads-through-record-loaders.md."""
     names = [*leading, *(column.key for column in _columns(model))]
     record: Any = namedtuple(f"{model.__name__}Record", names)  # type: ignore[misc]
     make: Callable[[Any], Any] = record._make
@@ -264,8 +263,8 @@ def _alignments_by(
     statement per level."""
 
     # The objective by its key, one index lookup per alignment (LIMIT 1 keeps the lateral a
-    # lookup): joined plainly, the planner hashed every objective of the organization (a
-    # nested read's 215 alignments: 4.5 ms, against 0.5 ms by lookups).
+    # lookup): joined plainly, the planner hashed every objective of the organization
+    # (decision record 0016).
     other_objective = (
         select(*_columns(Objective))
         .where(Objective.org_id == Alignment.org_id, Objective.id == other)
@@ -333,7 +332,7 @@ def _check_ins_newest_first(db: Database) -> DataLoader[tuple[uuid.UUID, int], l
 class Loaders:
     """Every relationship of the graph, loaded in batches for one request. Each loader is
     made on first use: a request uses a few, and making all 35 with their SQL expressions
-    for every request cost ~0.34 ms of CPU per GraphQL request."""
+    for every request cost CPU on every GraphQL request (decision record 0016)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

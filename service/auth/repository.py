@@ -6,9 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.models import ApiKey
 
 # The per-request lookup as a ready text statement: an ORM-enabled select() rebuilt per
-# request (construction, cache key, ORM result setup) took twice the event loop's CPU
-# (measured ~0.4 vs ~0.2 ms per lookup on the shared 2-core machine), on a path every
-# single-point push takes.
+# request (construction, cache key, ORM result setup) costs the event loop more, on a path
+# every single-point push takes (docs/decisions/0011-connection-pool-and-per-request-overhead.md).
 ACTIVE_KEY_BY_HASH = text(
     """
     SELECT org_id, id, scopes FROM api_keys

@@ -35,8 +35,8 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_max_overflow,
         # No pre-ping: it costs a round trip on every checkout, i.e. on every request
-        # (measured 60-500 us per request on the shared 2-core machine, most of a one-point
-        # ingest's margin). The trade-off: after PostgreSQL restarts or drops a connection,
+        # (docs/decisions/0011-connection-pool-and-per-request-overhead.md). The trade-off:
+        # after PostgreSQL restarts or drops a connection,
         # the first request to use a dead pooled connection fails (asyncpg raises, SQLAlchemy
         # invalidates that connection and every one checked out before the failure, so the
         # next requests reconnect) instead of being transparently retried. `pool_recycle`

@@ -1,27 +1,14 @@
 """Transactional outbox: every change records its event in the same transaction.
 
-(Ingestion is the exception: a batch queues itself in its transaction and the worker writes
-its `metric.points_ingested` event, see `service.statuses.recheck`.)
-
-Services call `emit` next to the write it describes; a rolled-back transaction therefore
-emits nothing. In that same transaction `emit` also fans the event out to webhooks: one
-`deliveries` row per enabled endpoint of the organization subscribed to the event's type
-(an INSERT ... SELECT, in the same statement). Doing it here rather than in a dispatcher
-that tails `events` by `seq` avoids the classic outbox trap: sequence values are taken at
-INSERT time but become visible at COMMIT time, so a reader that remembers "the last seq I
-saw" can skip an event whose transaction commits late.
-
-Listeners (the webhook worker, the GraphQL subscription hubs of every replica) hear of an
-event by `NOTIFY lodestar_events, '<org_id>:<seq>:<deliveries>'` (`deliveries`, how many
-webhook deliveries the event fanned out, lets the delivery worker sleep through events
-nobody subscribed to). The notification is sent right AFTER the commit, by
-`OutboxSession.commit`, not from inside the writing transaction: PostgreSQL serialises the
-commits of all transactions that NOTIFY on one lock held through the commit's WAL flush, so
-notifying writers could not share a flush (32 concurrent one-row writers: about 3,000
-commits/s without NOTIFY, 700 with it in the transaction, 2,700 with it just after,
-measured). A notification lost to a crash between the commit and the NOTIFY only delays
-listeners: the worker also polls, and a subscription hub reads events by `seq` on the next
-notification.
+Services call `emit` next to the write it describes (a rolled-back transaction emits
+nothing); the same statement fans the event out to webhooks, one `deliveries` row per
+enabled endpoint subscribed to its type, so no dispatcher tails `events` by `seq` (which can
+skip an event whose transaction commits late). Listeners hear of it by `NOTIFY
+lodestar_events, '<org_id>:<seq>:<deliveries>'` (`deliveries` lets the delivery worker sleep
+through events nobody subscribed to), sent right after the commit by
+`OutboxSession.commit`, not inside the writing transaction. Ingestion is the exception: the
+worker announces its batches (`service.statuses.recheck`). Why:
+docs/decisions/0008-outbox-notify-after-commit-and-json-payloads.md.
 """
 
 import uuid
@@ -66,16 +53,12 @@ async def emit(
 
 
 # The events arrive as columns zipped by `ROWS FROM`, each read once: types and subjects as
-# two json arrays (asyncpg would encode array parameters element by element in Python, an
-# `isinstance` against collections.abc per element, ~1.5 µs each, where orjson writes them in
-# a fraction of that), and `->` on one document of events would re-read each event for every
-# field. Payloads come as a text array, one serialized payload per element, each parsed once by
-# its cast to `json`: inside a json array PostgreSQL lexed every payload twice (validating the
-# parameter, then splitting the array), which for the ~200 KB event of a 1,000-metric
-# ingestion batch cost 1.5 ms of PostgreSQL per event against 1.0 ms as text (60 inserts and
-# commits × 4, alternating; the Python side unchanged at 0.63 ms). Payloads are stored as
-# `json` (migration 0006): 4.0 ms as `jsonb` from one document (measured). The seqs come back
-# as one array (one row to decode instead of one per event).
+# two json arrays (cheaper to encode than array parameters; `->` on one document of events
+# would re-read each event for every field). Payloads come as a text array, one serialized
+# payload per element, each parsed once by its cast to `json` (inside a json array
+# PostgreSQL lexed every payload twice), and are stored as `json`, not `jsonb` (migration
+# 0006; decision record 0008). The seqs come back as one array (one row to decode instead of
+# one per event).
 _EMIT_MANY = text(
     """
     WITH event AS (

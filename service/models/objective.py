@@ -46,9 +46,8 @@ class Objective(IdMixin, TenantMixin, CreatedAtMixin, Base):
         enum_check("rollup_mode", RollupMode),
         Index("ix_objectives_org_id_cycle_id_state", "org_id", "cycle_id", "state"),
         # A cycle's objectives in the lists' default order (creation), so a page stops after
-        # its rows: the first 4 top-level objectives of a 2,400-objective cycle probe the
-        # alignments of the ~460 objectives before them (2.1 ms) instead of hashing all
-        # 10,700 alignments of the organization and sorting the cycle (6.0 ms).
+        # its rows instead of hashing every alignment of the organization and sorting the
+        # cycle (migration 0005; docs/decisions/0016-graphql-reads-through-record-loaders.md).
         Index(
             "ix_objectives_org_id_cycle_id_created_at_id", "org_id", "cycle_id", "created_at", "id"
         ),

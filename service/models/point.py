@@ -37,8 +37,8 @@ class Point(Base):
 
     Unlike other tenant tables, `org_id` has no foreign key of its own: the composite key to
     the metric already ties the point to an organization that exists (and deletes it with
-    the organization), and a second check per written point cost ingestion ~7 % (migration
-    0008).
+    the organization), and a second check per written point slowed ingestion (migration
+    0008; docs/decisions/0001-tenant-isolation-by-composite-foreign-keys.md).
     """
 
     __tablename__ = "points"

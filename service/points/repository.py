@@ -16,36 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 #
 # The rows name their metric by key: the statement resolves the keys itself (`found`) and
 # writes nothing unless every key names a metric that takes points (`usable`), so a valid
-# batch costs one statement, not a lookup and then an upsert (the lookup's round trip and
-# its own statement cost 2 ms of PostgreSQL and 1.4 ms of the service per 1,000-metric
-# batch, measured). The metric test and the write also see one snapshot: a metric archived
-# between a lookup and the write could otherwise take the batch.
-#
-# The rows travel as five json arrays, one per column, zipped back into rows by `ROWS FROM`,
-# not as five binary arrays: asyncpg encodes array parameters element by element in Python
-# (an `isinstance` against collections.abc per element, a timezone conversion per
-# timestamp), ~2.7 ms of the event loop per 1,000 rows, where orjson writes them in ~0.4 ms.
-# Nor as one document of rows `[[metric, ts, ...], ...]`: `->>` on a `json` value re-reads
-# the element from its start for every field, and that lexing cost PostgreSQL 5.2-5.6 ms
-# per 1,000 rows against 2.5 ms for `json_array_elements_text` reading each column once
-# (binary arrays: 1.0 ms on the server plus 2.9 ms in the client; measured). `json`, not
-# `jsonb`: each element comes back as the text sent, so a float keeps its exact shortest
-# repr (-0.0 included) and float8in reads back the same double. Timestamps are sent in UTC
-# (`validate`). The rows are written in the order given (`position`): callers sort them, so
-# concurrent batches touching the same rows lock them in the same order.
-# Up to this many distinct keys a batch's metrics are found by index probes (~3.5 µs each),
-# beyond by a hash join reading every metric of the organization (~0.3 µs per metric, ~1.2 ms
-# at 2,000 metrics for a 1,000-key batch, where probes cost 3.6-4.7 ms). A single point
-# pushed to an organization of 2,000 metrics: 0.04 ms against 0.6-0.7 ms (measured).
+# batch costs one statement and the metric test and the write see one snapshot. The rows
+# travel as five json arrays, one per column, zipped back into rows by `ROWS FROM` (cheaper
+# to encode than binary arrays, each column lexed once); `json`, not `jsonb`, so a float
+# comes back as the text sent (-0.0 included). Timestamps are sent in UTC (`validate`). The
+# rows are written in the order given (`position`): callers sort them, so concurrent batches
+# touching the same rows lock them in the same order. See
+# docs/decisions/0002-ingestion-in-one-upsert-statement.md.
+# Up to this many distinct keys a batch's metrics are found by index probes, beyond by a hash
+# join over the organization's metrics (0002).
 PROBED_KEYS = 64
 
 # Two statements, one per way of finding the keys, rather than one with both branches behind a
-# boolean parameter: with both, the generic plan (both branches) was costed above the custom
-# plans (one branch folded away), so PostgreSQL planned the statement anew on every execution
-# (12 executions: 12 custom plans, `pg_prepared_statements`; ~0.3 ms of planning each, by
-# EXPLAIN). Each of these keeps a generic plan after its first executions. At 1,000-point
-# batches the saving is below the benchmark's noise (six alternating pairs: 52.1k against
-# 51.5k points/s); planning is a larger share of small batches and single points.
+# boolean parameter, which PostgreSQL planned anew on every execution: each of these keeps a
+# generic plan (docs/decisions/0002-ingestion-in-one-upsert-statement.md).
 _FOUND_PROBED = """
         -- A few keys: one index probe each.
         SELECT m.key, m.id, m.archived_at IS NOT NULL AS archived
@@ -122,9 +106,8 @@ UPSERT_JOINED = text(_UPSERT.format(found=_FOUND_JOINED))
 
 # key → archived of the given (distinct) keys that exist, for the faults of a refused
 # batch (`upsert` resolves the keys of a valid one itself). Keys in as one json array,
-# results out as one row of arrays. A join, not `key = ANY (array)`: that tests every metric
-# of the organization against every key (1,000 keys × 2,000 metrics: 11–20 ms, measured; the
-# join 1.5 ms).
+# results out as one row of arrays. A join, not `key = ANY (array)`, which tests every metric
+# of the organization against every key (0002).
 METRICS_BY_KEY = text(
     """
     SELECT array_agg(m.key), array_agg(m.archived_at IS NOT NULL)

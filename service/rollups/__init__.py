@@ -25,57 +25,13 @@ only, raise `service.errors.NotFound` for a missing id or one of another organiz
 Results are frozen dataclasses (`service.rollups.types`); statuses are `Status`, bands
 `ScoreBand`. Batch functions leave out unknown ids so a dataloader can map them to null.
 
-How it performs: a roll-up runs a fixed number of statements whatever the tree size —
-organization settings (read with the first statement for objectives and key results by
-id), one recursive CTE for the objective subtree (each objective with its alignments; one
-objective's own by `= :id`, whose plan PostgreSQL keeps), then one statement for
-everything below the objectives (`repository.subtree_scope`: active key results, the
-check-ins carrying their values — for one instant only each one's latest —, the aggregate
-of every (metric, window), each window computing only its metric's aggregation, and
-commitments; four statements from `WIDE_OBJECTIVE_SCOPE` objectives on, where hash joins
-win) — then evaluates the whole subtree in Python (`snapshot.GoalEvaluator`, children
-before parents). A history loads the same scope once (all check-ins up to the last bucket,
-one aggregate per metric key result and bucket in the same single statement) and evaluates
-it once per bucket.
-Large id lists join through `unnest(:ids)` (hash or index joins, never a linear `= ANY`
-per row); the cyclic GC is paused while a roll-up allocates its scope (`gc_pause`);
-nothing derived is stored, so nothing must be kept current on write. `bench/rollup.py`
-measures it against hand-written SQL.
+How it performs: a roll-up runs a fixed number of statements whatever the tree size, then
+evaluates the whole subtree in plain Python (`snapshot.GoalEvaluator`); nothing derived is
+stored (docs/decisions/0014-rollups-computed-on-read.md; the statements' plans: 0015).
 
-Decisions where SPEC §3 is silent:
-- Objectives count when `active` or `closed` (closed work keeps its numbers); `draft` and
-  `archived` objectives and `archived` key results are ignored everywhere (items,
-  alignment paths, team and cycle sets). A roll-up asked directly for a draft, archived
-  or closed node is still computed.
-- A child objective whose progress is null is left out of its parents' mean, like a
-  weight-0 item; both are listed in `breakdown` with `counted=False` and share 0.
-- Items of weight 0 are left out of progress, `worstKeyResultStatus` and delivery.
-- `worstKeyResultStatus` and objective delivery recurse through counted child objectives
-  (so a `children`-mode objective reports the commitments and statuses under its children).
-- Check-ins (manual, milestone and confidence) count when observed at or before t, as
-  SPEC §3 says, also after the cycle ended: a final check-in made after the quarter closed
-  sets the key result's value (only metric windows stop at the cycle's end).
-  Retracted check-ins are ignored at every instant. Manual key results read the latest
-  check-in carrying a value, milestones the latest carrying `done`; with none, no data.
-  `confidence` is that of the latest check-in carrying one.
-- Attainment of milestones and `at_least`/`at_most` equals their progress (0 or 1).
-- Metric windows: `count` of an empty window is 0, every other aggregation is null; an
-  empty cycle window (t before the cycle start) is no data.
-- Commitment state at t: done if done_at ≤ t, dropped if dropped (at dropped_at ≤ t,
-  or with no dropped_at), else open; "on time" compares done_at's UTC date with due_on.
-- Team: its counting objectives in the cycle (or its sub-teams' with include_subteams),
-  at top level those not aligned under another objective of that set. Cycle: "the same
-  over the company-level objectives", so company level = counting objectives of the cycle
-  not aligned under another counting objective *of that cycle*: a quarter's objectives
-  aligned under the year's objectives are the top of the quarter's roll-up (a parent in
-  another cycle does not hide them, as it does not for a team). Counts by status and band
-  cover every counting objective of the cycle and their active key results.
-- Score bands: p < 0.4 → "0.0-0.3", 0.4 ≤ p < 0.7 → "0.4-0.6", p ≥ 0.7 → "0.7-1.0"; null
-  progress and no-data key results are in no band.
-- History: buckets are UTC (ISO weeks from Monday) meeting [start, end]; each point is the
-  roll-up as of the bucket's end (the next bucket's start instant). At most 1000 buckets.
-- Metric roll-up as of t: its value over the trailing [t − observation_window_days (7 if
-  unset), t) and the previous window of equal length.
+Decisions where SPEC §3 is silent (closed and draft objectives, weight-0 items, null child
+progress, check-ins after the cycle, the cycle's company level, score bands, history
+buckets): docs/decisions/0017-rollup-rules-where-the-spec-is-silent.md.
 """
 
 from service.rollups.metrics import (

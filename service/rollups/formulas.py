@@ -23,8 +23,8 @@ def comparable(value: float) -> float:
 
 
 # Rounding moves a value by at most half of this (plus float error): farther from an edge,
-# the side is known without rounding (`round` with decimals costs ~1 µs, once per key
-# result and objective in every roll-up).
+# the side is known without rounding (`round` with decimals is slow, and runs once per key
+# result and objective in every roll-up; decision record 0014).
 _ROUNDING_REACH = 10.0**-COMPARISON_DECIMALS
 
 

@@ -2,9 +2,10 @@
 
 A company-level roll-up allocates a few hundred thousand small objects that are acyclic
 (reference counting frees them); the generational collector would still rescan the growing
-heap again and again, which measured as ~2× the CPU of the whole roll-up at 40,000 key
-results. Concurrent roll-ups in one process share one counter; the collector runs again
-once the last of them finishes (and never gets enabled if something else disabled it).
+heap again and again, costing more than the roll-up itself
+(docs/decisions/0013-garbage-collector-settings.md). Concurrent roll-ups in one process share
+one counter; the collector runs again once the last of them finishes (and never gets enabled
+if something else disabled it).
 """
 
 import gc

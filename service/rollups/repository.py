@@ -4,7 +4,8 @@ Hot path: each function is one statement over the whole scope (arrays of ids, a 
 CTE, LATERAL joins over windows), so a roll-up runs a fixed number of statements whatever
 the size of the tree. Core `text()` keeps the SQL visible and skips ORM object overhead; the
 hot statements are built once at import (building a `text()` parses its SQL, and a new one
-computes its cache key again on every execution: ~0.4 ms of CPU per objective roll-up).
+computes its cache key again on every execution). Why, and the plan choices with their
+measurements: docs/decisions/0014-rollups-computed-on-read.md, 0015-rollup-statement-plans.md.
 """
 
 import uuid
@@ -35,8 +36,7 @@ def _driver_rows(result: Result[Any]) -> Sequence[Any]:
     """All rows of an executed `text()` statement as the driver returned them (asyncpg
     records: indexable and iterable like tuples, same values as SQLAlchemy's rows, since
     `text()` columns have no result processing), without building a SQLAlchemy `Row` per
-    row: a cycle's scope is ~20,000 rows, and building `Row`s for 9,000 key results took
-    ~8 ms more than reading the records (cycle roll-up: −10 to −14 ms of service CPU)."""
+    row: a cycle's scope is ~20,000 rows (decision record 0014)."""
     cursor = getattr(result, "cursor", None)
     if cursor is None:
         return result.all()
@@ -114,9 +114,9 @@ JOIN cycles cy ON cy.org_id = :org AND cy.id = o.cycle_id
 )
 
 # A subtree of some objectives: the planner cannot estimate a recursive CTE's size (it
-# guesses ~1,000 rows and hashes every objective and alignment of the organization, 10 ms at
-# 10,000 objectives even for a leaf), so fetch each reached objective by primary key
-# (`OFFSET 0` keeps the lateral a per-row index lookup).
+# hashes every objective and alignment of the organization, even for a leaf), so fetch each
+# reached objective by primary key (`OFFSET 0` keeps the lateral a per-row index lookup;
+# decision record 0015).
 _SUBTREE_NARROW = (
     _SCOPE
     + f"""
@@ -150,10 +150,9 @@ _SEED_IDS = text(
 ).bindparams(bindparam("ids", type_=UUIDS))
 # One objective (its own roll-up, the common case) by `= :id`. With an array PostgreSQL
 # plans every execution anew: the generic plan assumes ten seeds, expects a big subtree
-# and hashes every alignment of the organization (4.3 ms against 1.4 ms at 10,712
-# alignments), so it is never chosen and each roll-up paid 0.5-0.7 ms of planning; with one
-# id the generic plan is the custom one, reused from the sixth execution on (the
-# benchmark's company objective: 0.9 ms against 1.2-1.4 ms per execution).
+# and hashes every alignment of the organization, so it is never chosen and each roll-up
+# paid for planning; with one id the generic plan is the custom one, reused from the sixth
+# execution on (decision record 0015).
 _SEED_ID = text(
     _SUBTREE_NARROW.format(seed="o.id = :id", thresholds=_THRESHOLDS, organization=_ORGANIZATION)
 )
@@ -233,8 +232,8 @@ async def active_key_results(
 
 
 # LATERAL ... LIMIT 1 per id walks the primary key: for `kr.id = ANY(:ids)` the planner
-# prefers a sequential scan of every key result once the list holds a few hundred ids (the
-# ~900 key results of the benchmark's nested read: 11.7 ms, against 3.7 ms by the index).
+# prefers a sequential scan of every key result once the list holds a few hundred ids
+# (decision record 0015).
 _KEY_RESULTS_WITH_OBJECTIVES = text(
     f"""
     SELECT kr.id, kr.objective_id, kr.title, kr.measure, kr.direction, kr.start_value,
@@ -328,8 +327,8 @@ WHERE v.id IS NOT NULL
 """)
 
 # The same rows for a large scope (a cycle: ~30,000 key results): one hash join over the
-# organization's check-ins and a sort beats one index probe per key result (measured
-# 300-370 ms against 630-980 ms at 28,934 key results and 84,000 check-ins).
+# organization's check-ins and a sort beats one index probe per key result (decision record
+# 0015).
 _LATEST_VALUE_CHECK_INS_WIDE = _check_in_statement(f"""
 SELECT DISTINCT ON (ci.key_result_id)
        ci.key_result_id, ci.id, ci.observed_at, ci.recorded_at, ci.value, ci.done, ci.confidence
@@ -415,7 +414,7 @@ _WINDOW_AGGREGATES = {
 }
 # `last`: the latest point of each dimension set, summed. The latest instant per set by a hash
 # aggregate, then that point by primary key: sorting the window's points by (dimensions, ts)
-# for DISTINCT ON cost 2.3x as much (jsonb comparisons).
+# for DISTINCT ON costs more (jsonb comparisons; decision record 0015).
 _WINDOW_AGGREGATES["last"] = f"""(
     SELECT sum(q.value) FROM (
         SELECT p.dimensions, max(p.ts) AS ts
@@ -442,8 +441,8 @@ def last_of_window() -> str:
 
 
 # Only the aggregate each window's metric needs: one UNION ALL branch per aggregation, each
-# running its index range scan for the windows of that aggregation alone (computing all five
-# aggregates for every window cost 2-3x as much on a cycle's ~10,000 windows).
+# running its index range scan for the windows of that aggregation alone (decision record
+# 0015).
 _WINDOW_VALUES = """
 WITH w AS MATERIALIZED (
     SELECT w.i, w.metric_id, (:starts)[w.span] AS a, (:ends)[w.span] AS b, m.aggregation
@@ -489,7 +488,7 @@ async def window_values(
         return {}
     statement = _WINDOW_VALUES_OF_DIMENSIONS if dimensions else _WINDOW_VALUES_ALL
     # Each distinct [a, b) once, windows by its number (1-based): the windows of a roll-up
-    # share a few spans, and encoding a timestamp per window cost ~0.5 ms per 100 windows.
+    # share a few spans, and timestamps are costly to encode (decision record 0015).
     spans = {span: number for number, span in enumerate(dict.fromkeys(w[1:] for w in unique), 1)}
     params: dict[str, Any] = {
         "org": org_id,
@@ -508,8 +507,8 @@ async def window_values(
 
 
 # Key result `k`'s commitments by index (`OFFSET 0` keeps the lateral a per-row lookup):
-# for a subtree's few hundred key results, 1.2 ms against 2.9 ms for hashing every
-# commitment of the organization (6,533 commitment links).
+# for a subtree's few hundred key results, cheaper than hashing every commitment of the
+# organization (decision record 0015).
 _COMMITMENTS_OF_K = """LATERAL (
     SELECT c.id, c.state, c.due_on, c.done_at, c.dropped_at
     FROM commitment_key_results ckr
@@ -522,8 +521,7 @@ SELECT k.id, c.id, c.state, c.due_on, c.done_at, c.dropped_at
 FROM unnest(:ids) AS k(id) CROSS JOIN {_COMMITMENTS_OF_K}
 """).bindparams(bindparam("ids", type_=UUIDS))
 
-# The same rows for a large scope (a cycle), where one hash join is cheaper (11.6 ms against
-# 18.6 ms at 3,000 key results).
+# The same rows for a large scope (a cycle), where one hash join is cheaper (0015).
 _COMMITMENTS_WIDE = text("""
 SELECT ckr.key_result_id, c.id, c.state, c.due_on, c.done_at, c.dropped_at
 FROM unnest(:ids) AS k(id)
@@ -555,14 +553,11 @@ _AGGREGATE_OF_WINDOW = " ".join(
 )
 
 # The rows of `_SUBTREE_SCOPE_AT` and `_UNTIL`: up to four kinds sharing sixteen columns by
-# type (the driver pays for every cell, null or not, and more for every row: one column per
-# field of every kind, 24, cost ~0.2 ms more per roll-up of the benchmark's company
-# objective; carrying the latest check-in on its key result's row instead of its own, as
-# for one instant, saves 0.24 M instructions). A key result is numbered (`k.number`), and
-# the other kinds name it, and their objective, by number rather than by id: each UUID the
-# driver decodes is a new object that computes its hash again on first use (~2,000
-# instructions; numbering saved 1.0 M of the 14.9 M instructions of that roll-up's engine
-# call). By kind, what each column holds:
+# type (the driver pays for every cell, null or not, and more for every row; for one
+# instant the latest check-in rides on its key result's row instead of its own). A key
+# result is numbered (`k.number`), and the other kinds name it, and their objective, by
+# number rather than by id: each UUID the driver decodes is a new object that computes its
+# hash again on first use (decision record 0015). By kind, what each column holds:
 #
 #   column  type          0 key result   1 check-in     2 metric window   3 commitment
 #   1       int           number         key result     a key result *    key result
@@ -705,11 +700,9 @@ def _subtree_scope_statement(*parts: str) -> TextClause:
 
 # Everything a roll-up reads below its objectives, in one statement rather than three (key
 # results with their check-ins, metric windows, commitments): the same index probes without
-# two more round trips and their statement overhead (the benchmark's company objective, 54
-# objectives and 230 key results: 0.5-0.8 ms less in PostgreSQL; with `_SCOPE_TYPES`'
-# numbering and `CheckInValue`, the engine's call takes 13.5 M instructions of service CPU
-# against 17.4 M). For one instant each key result's latest check-in carrying its value,
-# on its row; for a history every check-in observed by :t.
+# two more round trips and their statement overhead (decision record 0015). For one instant
+# each key result's latest check-in carrying its value, on its row; for a history every
+# check-in observed by :t.
 _SUBTREE_SCOPE_AT = _subtree_scope_statement(_KEY_RESULTS_WITH_LATEST, _WINDOWS, _SCOPE_COMMITMENTS)
 _SUBTREE_SCOPE_UNTIL = _subtree_scope_statement(
     _KEY_RESULTS, _CHECK_INS, _WINDOWS, _SCOPE_COMMITMENTS

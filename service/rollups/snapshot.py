@@ -86,8 +86,8 @@ class CheckInFacts(Protocol):
 class CheckInValue:
     """The latest check-in carrying a key result's value as of one instant, as a roll-up at
     that instant reads it: without the id and recorded_at that only order check-ins (a
-    timestamp is the costliest value to decode: ~4,700 instructions in asyncpg) and without
-    the confidence no objective roll-up reads."""
+    timestamp is the costliest value to decode; decision record 0014) and without the
+    confidence no objective roll-up reads."""
 
     key_result_id: uuid.UUID
     observed_at: datetime
@@ -106,7 +106,7 @@ class CommitmentRow:
 
 
 # A key result's (current value, attainment, progress, status) at one instant: a plain tuple,
-# built ~10,000 times per cycle roll-up (a dataclass cost ten times as much to create).
+# built ~10,000 times per cycle roll-up (much cheaper to create than a dataclass; 0014).
 KeyResultScore = tuple[float | None, float | None, float, Status]
 
 

@@ -1,45 +1,14 @@
 """The worker's handling of ingested batches: their `metric.points_ingested` event and the
 `key_result.status_changed` they caused.
 
-Ingestion (`service.points`) neither writes an event nor reads key-result windows in its
-transaction (the event cost ~20 % of its throughput at 1,000 metrics per batch, reading
-windows made it 20–25× slower than its upsert; issue 5): its upsert statement queues one
-`status_rechecks` row per batch that wrote points, holding each written metric's earliest
-and latest `ts` and its inserted and updated counts. The delivery worker (`lodestar worker`,
-or inside `serve`) runs `announce_ingested` every `status_recheck_interval_seconds`, so a
-batch is announced within about five seconds (the default) of its commit, and the batches of
-those seconds are coalesced:
-
-- one `metric.points_ingested` event per organization (per 1,000 metrics) lists each written
-  metric with its counts and time span summed over the batches, and how many batches it
-  covers;
-- each touched key result's window is read once however many batches reached it, and only
-  as far as the points written since its last read (`service.statuses.window_cache`); a key
-  result that moved and moved back in between announces nothing (only net changes are
-  announced). Under heavy ingestion a recheck has its own, longer cadence
-  (`service.worker.loop.RecheckCadence`, at most a tenth of the worker's time):
-  a run that does not recheck (`recheck=False`) still announces the batches and puts their
-  merged spans back in the queue as one `announced` row per organization.
-
-The queue row is written in the batch's transaction and deleted in the one that announces
-it, so no committed batch goes unannounced and none is announced twice: a crash or an error
-leaves the claimed rows queued for the next run. One transaction per run:
-
-1. claim up to `limit` queue rows: `DELETE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
-   LOCKED)`, so concurrent workers take disjoint rows, and merge their spans and counts per
-   metric in the same statement, which returns one row per organization;
-2. per organization, emit the `metric.points_ingested` events; then, when rechecking, under
-   an advisory transaction lock (concurrent workers recheck one organization one after the
-   other), lock the stored statuses of the key results the points can move, find those key
-   results (active, objective neither draft nor archived, window reached) and compute each
-   one's status now with one window-aggregate statement (else put the spans back);
-3. compare with the stored status (`key_result_statuses`): a difference is announced with
-   `cause: "ingest"` and stored; a key result without a stored status is stored silently
-   (its first observation: nothing says what it was before).
-
-Because writers lock the same stored rows before computing theirs, the status events of a
-key result form one chain (each `before` is the previous `after`) whichever path announced
-them. See `service.statuses.tracker`.
+Ingestion queues one `status_rechecks` row per batch in its upsert statement. Every
+`status_recheck_interval_seconds` the worker runs `announce_ingested`, one transaction: it
+claims queued rows (SKIP LOCKED), emits one coalesced `metric.points_ingested` per
+organization (per 1,000 metrics) and, when its cadence allows, rechecks the touched key
+results' statuses against `key_result_statuses` (`cause: "ingest"`). The queue row commits
+with its batch and is deleted by the run that announces it, so none is lost or announced
+twice. Why and how: docs/decisions/0004-ingested-batches-announced-by-the-worker.md (the
+cadence: 0005; window reads: 0006; one chain of status events: 0007).
 """
 
 import uuid
@@ -70,10 +39,9 @@ DEFAULT_LIMIT = 1000
 
 # The claimed batches' spans and counts are merged here, per organization and metric, not in
 # Python: a queued batch of 1,000 metrics carries 5,000 array elements, and under sustained
-# ingestion a run claims hundreds of batches. Decoding and merging them in the worker cost
-# ~2.8 ms of the event loop per claimed 1,000-metric batch (1,000 queued batches: 2.85 s),
-# which `serve` paid beside the requests it was answering; PostgreSQL merges them in a hash
-# aggregate and sends one row per organization, its metrics in key order (the event's).
+# ingestion a run claims hundreds of batches, which the worker would decode and merge on the
+# event loop `serve` answers requests on (decision record 0004); PostgreSQL merges them in a
+# hash aggregate and sends one row per organization, its metrics in key order (the event's).
 # Counts and the event's spans come from the batches not announced yet; the recheck's spans
 # from every claimed row (a row `announced` is the merged spans a run announced without
 # rechecking them, or a batch written by code before revision 0009, which announced itself),

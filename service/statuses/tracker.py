@@ -3,45 +3,15 @@
 Writers (check-ins, key-result edits and moves, cycle dates, objective moves, thresholds,
 the daily sweep) bracket their change, in their own transaction:
 
-    before = await status.snapshot(session, org_id, key_result_ids)
+    before = await tracker.snapshot(session, org_id, key_result_ids)
     ... the change ...
-    await status.announce_changes(session, org_id, before)
+    await tracker.announce_changes(session, org_id, before)
 
-Ingested points are the exception: the status changes they cause are announced by the
-worker shortly after the batch commits (`service.statuses.recheck`), not in the batch's
-transaction. Reading every touched key result's window before and after each batch made
-ingestion 20–25 times slower than the upsert itself (issue 5; hundreds of windows of
-hundreds of points per 1,000-point batch); the batch now only queues a `status_rechecks`
-row in its upsert statement, and one recheck coalesces the batches of a few seconds,
-reading each window once.
-
-So that both paths announce one chain per key result (each event's `before` is the
-previous event's `after`, whoever announced it), the last announced status is stored in
-`key_result_statuses`: an announcer compares with the stored status (when none is stored
-yet: `before` for writers, nothing for the recheck, which stores its first observation
-silently), emits the differences and stores what it announced. Every announcer locks the
-stored rows it compares BEFORE computing the new statuses (writers: an insert-or-lock of
-their `before`; the recheck: `FOR UPDATE` on the rows of the key results it may move), so
-of two concurrent announcers the second computes after the first committed, and a change
-is never announced twice nor compared against a stale status. Comparing with the last
-announcement rather than with a snapshot taken just before the change means an event also
-carries whatever else moved since (the pace moves with time): `cause` names the trigger.
-Writers lock a key result FOR NO KEY UPDATE (`key_results.repository.get`), not FOR
-UPDATE: storing a status row checks its foreign key with a key-share lock on the key
-result, which FOR UPDATE would block, closing a lock cycle with the recheck
-(`tests/events/test_recheck.py`).
-
-The recheck's light path (`metric_key_results`, `metric_scores`): a point can only move a
-key result measured on its metric, and only through that metric's aggregate over the key
-result's window [cycle start, min(t, cycle end)). So it loads just the active key results
-(of objectives neither draft nor archived, SPEC §3) whose window can hold one of the
-batch's points (one statement), and gets each window's aggregate once, computing status
-with the engine's formulas and nothing else (no check-ins, no commitments, no delivery).
-The aggregate is the one the engine reads (`service.rollups.repository.window_values`), but
-kept between rechecks and extended with the points written since
-(`service.statuses.window_cache`), so a recheck's cost follows what was ingested, not the
-cycle's size. `tests/events/test_ingestion_status.py` checks that the light path agrees with
-`key_result_rollups`; `tests/events/test_window_cache.py` that the kept aggregates do.
+Ingested points are announced by the worker's recheck instead (`service.statuses.recheck`),
+through this module's light path (`metric_key_results`, `metric_scores`). Every announcer
+compares with the last announced status (`key_result_statuses`) and locks those rows before
+computing the new statuses, so each key result's events form one chain (each `before` is
+the previous `after`): docs/decisions/0007-status-changes-announced-as-one-chain.md.
 """
 
 import uuid
@@ -337,8 +307,7 @@ async def active_key_results(session: AsyncSession, org_id: uuid.UUID) -> list[u
 # reaches Python; `cycle_window` stays the one definition of the window. The key results
 # and their objectives are found first (`OFFSET 0` keeps that subquery whole), then their
 # cycles: left to itself the planner paired every touched metric with every cycle before
-# finding key results, and looked each objective up once per cycle (1,000 metrics: 51 ms
-# against 22 ms, measured).
+# finding key results, and looked each objective up once per cycle (decision record 0007).
 _MATCH = """
     FROM (
         SELECT kr.id, kr.objective_id, kr.metric_id, kr.direction, kr.start_value,

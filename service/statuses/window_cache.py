@@ -1,61 +1,11 @@
 """The status recheck's window reads, kept (`window_aggregates`) and extended with what was
 written since, instead of read whole every time.
 
-A recheck (`service.statuses.recheck`) needs each touched key result's window aggregate: the
-metric's points in [cycle start, min(t, cycle end)). Read whole, that is every point of the
-cycle so far: under sustained ingestion 1.2-1.7 M points for the benchmark's 1,000 metrics,
-0.3-1.1 s of PostgreSQL per recheck, growing with the cycle (issue 5). Only the points
-written since the last recheck can have changed it, and the queue says which those are: every
-batch records its transaction (`status_rechecks.xids`), which is the `xmin` of the points it
-wrote. So a recheck keeps, per window, the count and the metric's aggregate it read (the
-sum for `sum` and `avg`, the minimum, the maximum), the snapshot it read them at and how far
-(`through`), and the next one computes
-
-    kept row
-    + the points in [window start, through), within the span the batches wrote, whose
-      transaction is one of the batches' and not visible in the row's snapshot
-    + every point in [through, min(t, cycle end)), read as is
-
-for `sum`, `avg` (sum / count), `min`, `max` and `count` (`last` is read whole: it needs the
-latest point of each dimension set; so is a window of fewer than `KEEP_FROM` points).
-It is one statement, taken after the recheck's status locks, so the value is exactly that
-of a whole read at the statement's snapshot: the "lock first, then read" rule of
-`service.statuses.tracker` holds, and a writer's status event is never undone by a recheck
-that saw less.
-
-Why the batches considered are all that is needed: every transaction that wrote points
-committed after the kept row's snapshot queued a row in the same statement. That row is
-either claimed by this run (its transactions and spans come from the claim), or still in
-the queue, visible to the statement (queued, put back by a run that did not recheck, or
-being claimed by a run not yet committed: the statement reads them all), or was consumed by
-a run that rechecked before this one, which rewrote or deleted every kept row its batches'
-spans reach (the `dropped` step). Points are written by ingestion only (a metric's deletion
-deletes its kept rows). Everything else forces a whole read of the window, which also
-rewrites the row:
-
-- no kept row (none is kept of a window under `KEEP_FROM` points), or `last`, or a metric
-  whose aggregation changed (a row keeps the count and its metric's aggregate only), or a
-  window ending before `through` (an earlier `as_of`);
-- a batch that updated points of the metric, or whose row names no transaction (rows queued
-  before revision 0011, or a batch written in a savepoint, whose points carry a
-  subtransaction's id that snapshots do not list): an update replaces a value the kept row
-  may hold, which cannot be subtracted;
-- a batch of the transaction that wrote the kept row (`read_by`): its points were visible to
-  that transaction whatever its snapshot says (only within one transaction, as in tests);
-- more than `MAX_QUEUED` rows still queued (a backlog: reading their spans would cost more
-  than it saves);
-- a kept row read whole longer than `WHOLE_READ_EVERY` ago: points written around ingestion
-  (SQL by hand) are picked up within that time;
-- a kept snapshot ahead of the statement's (rows restored into another cluster);
-- a kept window holding fewer than `KEPT_FACTOR` times the points inserted since: reading
-  those from the table would cost more than reading the window's index.
-
-Two costs this does not bound. The span a metric's batches wrote is merged from earliest to
-latest, so one late point far back in the cycle makes the scan read the points from there on
-from the table (`KEPT_FACTOR` counts the points inserted, not the span). And the kept sum is
-extended in arrival order, not in the index order of a whole read, so the two can differ in
-the last bits of a float (a value exactly on a status threshold could then be judged
-differently by a writer's roll-up); every hour's whole read resets it.
+A kept row holds a window's count and its metric's aggregate, the snapshot it was read at and
+how far (`through`); the next recheck adds the points of the queued batches' transactions
+that snapshot did not see and every point after `through`, in one statement taken after the
+recheck's status locks. Why that is complete, and when a window is read whole instead:
+docs/decisions/0006-kept-window-aggregates.md.
 """
 
 import uuid
@@ -75,12 +25,11 @@ Window = tuple[uuid.UUID, datetime, datetime]  # (metric, start, end): [start, e
 # A backlog: from this many queue rows not claimed by the run, windows are read whole.
 MAX_QUEUED = 100
 # A kept window is extended only while it holds at least this many times the points
-# inserted since: a written point is read from the table (for its `xmin`), ~8 times what a
-# point costs a whole read on vacuumed pages, which reads the index alone (bench/recheck.py).
+# inserted since: a written point is read from the table (for its `xmin`), where a whole read
+# on vacuumed pages reads the index alone (docs/decisions/0006-kept-window-aggregates.md).
 KEPT_FACTOR = 8
-# Windows of fewer points are not kept: reading them whole (~0.1-0.2 ms from the index)
-# costs less than writing their row each time (bench/recheck.py: 839 small windows cost the
-# kept statement 20-40 ms more than the whole read when it kept them all).
+# Windows of fewer points are not kept: reading them whole costs less than writing their row
+# each time (0006).
 KEEP_FROM = 1000
 # A kept row is read whole again after this long.
 WHOLE_READ_EVERY = timedelta(hours=1)
@@ -185,7 +134,7 @@ _STATEMENT = text(
         -- ago, or rewritten by a tool, is not), then, as the xid8 below the statement's
         -- horizon with those bits, not visible in the kept snapshot. Filters on each point,
         -- not a join against the transactions: with these row estimates the planner chose a
-        -- merge or a nested loop there, 0.4-21 s where the filters take ~1 µs a point.
+        -- merge or a nested loop there, far slower (decision record 0006).
         SELECT w.i, count(*) AS count, sum(p.value) AS sum, min(p.value) AS min,
                max(p.value) AS max
         FROM windows w
@@ -217,9 +166,9 @@ _STATEMENT = text(
         WHERE NOT w.whole
         GROUP BY w.i
     ), computed AS MATERIALIZED (
-        -- Windows read whole: the count and the one aggregate the metric needs (a whole
-        -- read of all four cost 20-30 ms more than the engine's read on 839 windows), so a
-        -- kept row holds the count and its metric's aggregate only (`aggregation`).
+        -- Windows read whole: the count and the one aggregate the metric needs (all four
+        -- cost more: decision record 0006), so a kept row holds the count and its metric's
+        -- aggregate only (`aggregation`).
         WHOLE_READS
         UNION ALL
         SELECT w.i, w.count + COALESCE(n.count, 0) + COALESCE(l.count, 0),
@@ -251,7 +200,7 @@ _STATEMENT = text(
         -- Kept rows the claimed spans reach that this run does not rewrite (their key
         -- results are not rechecked, `last`, too few points): their batches are consumed.
         -- `NOT IN` of an uncorrelated subquery is a hashed subplan: as `NOT EXISTS` the
-        -- planner chose an anti join testing every pair (147 ms for 687 rows).
+        -- planner chose an anti join testing every pair (decision record 0006).
         DELETE FROM window_aggregates k
         USING unnest(:span_ids, :firsts, :lasts) AS s(metric_id, first_ts, last_ts)
         WHERE k.org_id = :org AND k.metric_id = s.metric_id

@@ -1,25 +1,10 @@
-"""Webhook deliveries: claim, send and record, in three short steps, none holding a transaction while waiting on the network:
-
-1. **Claim** (one statement, committed at once): up to `worker_batch_size` due deliveries
-   (`pending`, `next_attempt_at <= now()`, endpoint enabled) are locked with
-   `FOR UPDATE SKIP LOCKED`, their attempt counter is incremented and `next_attempt_at`
-   moved `webhook_lease_seconds` ahead. The lease is the claim: other workers skip the row
-   until it expires, so a worker that dies mid-send loses its claim and another retries.
-2. **Send** with httpx, signed per Standard Webhooks (`webhook-id` = the event id, stable
-   across attempts and redeliveries so receivers can deduplicate; `webhook-timestamp`;
-   `webhook-signature: v1,<base64 HMAC-SHA256>`), within `webhook_timeout_seconds`.
-3. **Record** the attempt (status code, latency, error, first 1 KB of the response) and the
-   outcome. The outcome is applied only if the row still carries our attempt number (a
-   fencing token: after a lease expiry another worker owns the row). 2xx → `succeeded`.
-   Anything else → retried after a capped exponential backoff with full jitter,
-   `uniform(0, min(cap, base·2^(n-1)))`, never later than `created_at + retry window`
-   (24 h); a failure at or after that deadline makes the delivery `failed`.
-
-**Endpoint auto-disable.** When a delivery ends `failed` and no attempt to its endpoint
-has succeeded within the retry window, the endpoint has failed everything for 24 h: it is
-disabled (`enabled = false`, `disabled_at` set). Its pending deliveries wait, and resume
-when an admin enables it again. `consecutive_failures` counts failed attempts since the
-last success, for display.
+"""Webhook deliveries: claim due deliveries (`FOR UPDATE SKIP LOCKED`, leased for
+`webhook_lease_seconds`), send them signed per Standard Webhooks, and record each attempt
+only if the row still carries its attempt number (a fencing token); failures are retried
+with capped exponential backoff and full jitter until the retry window ends, and an endpoint
+that failed everything for that long is disabled. None of the three steps holds a
+transaction while waiting on the network. Why:
+docs/decisions/0009-webhook-delivery-claims-leases-and-secret-rotation.md.
 """
 
 import asyncio

@@ -1,16 +1,13 @@
 """The background worker (`lodestar worker`, and a background task of `lodestar serve`).
 
-s failed attempts since the
-last success, for display.
-
-The worker wakes on `LISTEN lodestar_events` (a commit that fanned out deliveries notifies
-it), and otherwise sleeps until the earliest due delivery, at most `worker_poll_seconds`.
-Once per loop it also runs the daily sweep (`service.worker.sweep`), which is idempotent.
-
-Beside the delivery loop, every `status_recheck_interval_seconds`, runs the announcement of
-ingested batches (`service.statuses.recheck`): their `metric.points_ingested` event and the
-`key_result.status_changed` they caused, the batches committed in between coalesced. Each
-run is one transaction; a failed run leaves its queue rows.
+It delivers webhooks (`service.webhooks.delivery`), waking on `LISTEN lodestar_events` (a
+commit that fanned out deliveries notifies it) and otherwise sleeping until the earliest due
+delivery, at most `worker_poll_seconds`. Once per loop it also runs the daily sweep
+(`service.worker.sweep`), which is idempotent. Beside the delivery loop, every
+`status_recheck_interval_seconds`, it announces ingested batches (`service.statuses.recheck`):
+their `metric.points_ingested` event and the `key_result.status_changed` they caused, the
+batches committed in between coalesced. Each run is one transaction; a failed run leaves its
+queue rows.
 """
 
 import asyncio
@@ -35,10 +32,10 @@ SWEEP_CHECK_SECONDS = 300.0  # how often a worker looks for organizations not sw
 RECHECK_LIMIT = 500  # queued ingestion rows claimed per announcing transaction
 # A status recheck reads the points written into every touched key result's window since the
 # last recheck (`service.statuses.window_cache`; some windows whole: `last` metrics, updated
-# points, the first read), ~1 µs per point, so under sustained ingestion one run can take a
-# few hundred ms. The next recheck then waits 9× as long as that one took: rechecking gets
-# at most a tenth of the worker's time and of a database core (at a fifth, a benchmark run with
-# 4 clients on 2 cores lost ~20 % of its ingestion throughput to it). The batches are still
+# points, the first read), so under sustained ingestion one run takes a while. The next
+# recheck then waits 9× as long as that one took: rechecking gets at most a tenth of the
+# worker's time and of a database core, so that it does not take ingestion's throughput
+# (docs/decisions/0005-recheck-takes-at-most-a-tenth-of-the-worker.md). The batches are still
 # announced (`metric.points_ingested`) every interval; their spans wait for the recheck.
 RECHECK_MAX_SHARE = 0.1
 RECHECK_SLACK = 0.05  # of the interval: a run this close to its recheck time rechecks

@@ -1,4 +1,4 @@
-"""A plain-Python reference of SPEC §3 (and of the decisions in `service.rollups`).
+"""A plain-Python reference of SPEC §3 (and of the roll-up rules in decision record 0017).
 
 Readable first: recursion, no SQL, no caching. It works on plain dataclasses describing
 one organization; the property test writes the same organization to the database and
