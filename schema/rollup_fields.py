@@ -24,10 +24,10 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField
 
 from schema.enum_values import raw
 from schema.errors import ApiError, ErrorCodes
+from schema.framework import SelectedField
 from schema.loaders import Database, SettledLoader
 from schema.relay import to_global_id
 from schema.rollups.types import (
