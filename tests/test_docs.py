@@ -22,7 +22,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_readme_first_command_installs_and_serves_the_demo() -> None:
     assert readme_commands()[0] == (
-        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/lodestar serve --demo"
+        "python3 -m venv .venv && .venv/bin/pip install -c requirements.lock -e ."
+        " && .venv/bin/lodestar serve --demo"
     )
 
 

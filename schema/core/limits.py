@@ -7,12 +7,10 @@ expected errors as they are and masks the rest behind the request id.
 """
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
-    ASTValidationRule,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -28,7 +26,6 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    ValidationContext,
     get_operation_ast,
     value_from_ast_untyped,
 )
@@ -41,6 +38,15 @@ from strawberry.extensions import (
 )
 
 from schema.core.errors import ApiError, ErrorCodes, error_code
+from schema.core.framework import (
+    coded_rule,
+    graphql_schema,
+    is_syntax_error,
+    is_token_limit_error,
+    is_variable_error,
+    limiter_rule,
+    without_suggestions,
+)
 from schema.core.input_guard import RefuseUnstorableText
 from schema.core.pagination import DEFAULT_PAGE_SIZE
 from service.errors import DomainError
@@ -54,30 +60,10 @@ log = logging.getLogger("lodestar.graphql")
 LIST_FAN_OUT = 10
 
 
-def coded_rule(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
-    """`rule`, with `extensions.code` set on every error it reports."""
-
-    class CodedRule(rule):  # type: ignore[valid-type, misc]
-        def __init__(self, context: ValidationContext) -> None:
-            report = context.report_error
-
-            def report_coded(error: GraphQLError) -> None:
-                error.extensions = {**(error.extensions or {}), "code": code}
-                report(error)
-
-            context.report_error = report_coded  # type: ignore[method-assign]
-            try:
-                super().__init__(context)
-            finally:
-                context.report_error = report  # type: ignore[method-assign]
-
-    return CodedRule
-
-
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories of the limit extensions: Strawberry makes fresh ones for every request."""
-    depth = QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules[0]
-    aliases = MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules[0]
+    depth = limiter_rule(QueryDepthLimiter(max_depth=settings.graphql_max_depth))
+    aliases = limiter_rule(MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases))
     rules = [
         coded_rule(depth, ErrorCodes.MAX_DEPTH_EXCEEDED),
         coded_rule(aliases, ErrorCodes.MAX_ALIASES_EXCEEDED),
@@ -223,7 +209,7 @@ class RequestLimits(SchemaExtension):
             raise ApiError(f"this API key lacks the {needed.value!r} scope", ErrorCodes.FORBIDDEN)
 
     def _check_budget(self, operation: OperationDefinitionNode, definitions: Any) -> None:
-        schema = self.execution_context.schema._schema
+        schema = graphql_schema(self.execution_context.schema)
         fragments = {
             definition.name.value: definition
             for definition in definitions
@@ -259,7 +245,7 @@ def _code_of(error: GraphQLError) -> tuple[str, bool]:
         return original.code, True
     if isinstance(original, DomainError):
         return error_code(original), True
-    if error.message.startswith("Variable '"):
+    if is_variable_error(error):
         return ErrorCodes.BAD_USER_INPUT, True
     if isinstance(original, GraphQLError):
         return _code_of(original)
@@ -267,15 +253,12 @@ def _code_of(error: GraphQLError) -> tuple[str, bool]:
     if isinstance(code, str):
         return code, True
     if original is None and error.path is None:
-        if "more than" in error.message and "tokens" in error.message:
+        if is_token_limit_error(error):
             return ErrorCodes.MAX_TOKENS_EXCEEDED, True
-        if error.message.startswith("Syntax Error"):
+        if is_syntax_error(error):
             return ErrorCodes.GRAPHQL_PARSE_FAILED, True
         return ErrorCodes.GRAPHQL_VALIDATION_FAILED, True
     return ErrorCodes.INTERNAL_SERVER_ERROR, False
-
-
-SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 class ErrorShaping(SchemaExtension):
@@ -298,7 +281,7 @@ class ErrorShaping(SchemaExtension):
             extensions = {**(error.extensions or {}), "code": code}
             message = error.message
             if self.hide_suggestions:
-                message = SUGGESTION.sub("", message)
+                message = without_suggestions(message)
             if not expected:
                 request_id = request_id_var.get() or "-"
                 log.error(

@@ -15,9 +15,9 @@ import pydantic
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
-from strawberry.types.unset import UNSET
 
 from schema.core.errors import UserError, UserErrorCode, user_error
+from schema.core.framework import UNSET
 from service.errors import DomainError
 
 T = TypeVar("T")

@@ -1,21 +1,14 @@
 """Caches of the work every request repeats for the same query text: parsing, validation."""
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
-from strawberry.extensions import ParserCache
+from strawberry.extensions import SchemaExtension, ValidationCache
+
+from schema.core.framework import ParsedQueryCache
 
 
-class ParsedQueryCache(ParserCache):
-    """Strawberry's ParserCache, except that a query that does not parse is left to
-    Strawberry's own parse step, which reports the error as a response (the cache's hook
-    would raise it out of the operation, past the error shaping)."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        except Exception:
-            context.graphql_document = None
-        yield
+def cache_extensions(maxsize: int = 256) -> list[Callable[[], SchemaExtension]]:
+    """Factories of the cache extensions: Strawberry's `ValidationCache`, and its parse
+    cache that leaves a query that does not parse to Strawberry's own parse step
+    (`schema.core.framework.ParsedQueryCache`)."""
+    return [lambda: ParsedQueryCache(maxsize=maxsize), lambda: ValidationCache(maxsize=maxsize)]

@@ -9,21 +9,22 @@ a whole, before anything runs, with a coded JSON error.
 """
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi import Request, WebSocket
+from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
-from strawberry.types import ExecutionResult, SubscriptionExecutionResult
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from schema.core.context import Context
 from schema.core.errors import ErrorCodes
+from schema.core.framework import HookedGraphQLRouter
 from schema.http.graphiql import graphiql_html
 from schema.schema import build_schema
 from service.auth.dependencies import OptionalPrincipalDep, SessionDep, unauthorized
@@ -60,16 +61,15 @@ async def transaction_aborted(session: AsyncSession) -> bool:
     return False
 
 
-class BatchRefused(Exception):
-    """A batch refused as a whole before any of its operations runs."""
+def batch_refused(message: str, code: str) -> Response:
+    """The answer to a batch refused as a whole before any of its operations runs."""
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=400,
+    )
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
-
-class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
+class LodestarGraphQLRouter(HookedGraphQLRouter[Context]):
     def __init__(self, settings: Settings, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.settings = settings
@@ -92,76 +92,44 @@ class LodestarGraphQLRouter(GraphQLRouter[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(development_key(self.settings)))
 
-    def _validate_batch_request(
-        self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
-    ) -> None:
+    def check_batch(self, operations: list[Any]) -> Response | None:
         # Called with the parsed JSON array, before any operation is parsed or run.
         limit = self.settings.graphql_max_batch
-        if len(request_data) > limit:
-            raise BatchRefused(
-                f"a batch may hold at most {limit} operations, got {len(request_data)}",
+        if len(operations) > limit:
+            return batch_refused(
+                f"a batch may hold at most {limit} operations, got {len(operations)}",
                 ErrorCodes.MAX_BATCH_EXCEEDED,
             )
-        if not request_data:
-            raise BatchRefused(
+        if not operations:
+            return batch_refused(
                 "a batch needs at least one operation", ErrorCodes.GRAPHQL_PARSE_FAILED
             )
-        items: list[Any] = list(request_data)
-        if not all(isinstance(item, dict) for item in items):
-            raise BatchRefused(
+        if not all(isinstance(item, dict) for item in operations):
+            return batch_refused(
                 "each operation of a batch must be a JSON object with a `query`",
                 ErrorCodes.GRAPHQL_PARSE_FAILED,
             )
-        super()._validate_batch_request(request_data, protocol)
+        return None
 
-    async def run(  # type: ignore[override]
-        self,
-        request: Request | WebSocket,
-        context: Context | UnsetType = UNSET,
-        root_value: UnsetType | None = UNSET,
-    ) -> Response | WebSocket:
-        try:
-            return await super().run(request, context, root_value)  # type: ignore[arg-type]
-        except BatchRefused as refused:
-            return JSONResponse(
-                {
-                    "data": None,
-                    "errors": [{"message": refused.message, "extensions": {"code": refused.code}}],
-                },
-                status_code=400,
-            )
-        finally:
-            if isinstance(context, Context):
-                context.release()
+    def request_done(self, context: object) -> None:
+        if isinstance(context, Context):
+            context.release()
 
-    async def execute_operation(
+    async def execute_batch(
         self,
         request: Request,
-        request_adapter: Any,
-        request_data: GraphQLRequestData | list[GraphQLRequestData],
         context: Context,
-        root_value: None,
-        sub_response: Response,
-    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
-        if not isinstance(request_data, list):
-            return await super().execute_operation(
-                request, request_adapter, request_data, context, root_value, sub_response
-            )
+        operations: list[GraphQLRequestData],
+        execute: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
+    ) -> list[ExecutionResult]:
         # One rate-limit token per operation: batching is no way around the limit.
-        enforce_batch(request, context.principal.api_key_id, len(request_data))
+        enforce_batch(request, context.principal.api_key_id, len(operations))
         # In order, not concurrently: one session, and later operations see earlier writes.
         context.node_budget_spent = 0
         results = []
-        for data in request_data:
+        for data in operations:
             savepoint = await context.session.begin_nested()
-            result = await self.execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=data,
-            )
+            result = await execute(data)
             results.append(await self._close_operation(context, savepoint, result))
         return results
 

@@ -5,7 +5,7 @@ Never served in production (the router is built without an IDE there).
 
 import json
 
-from strawberry.http.ides import get_graphql_ide_html
+from schema.core.framework import graphiql_page
 
 EXAMPLE_TREE = """# The demo organization's objective tree: company objectives and what aligns under them.
 query ObjectiveTree {
@@ -48,7 +48,6 @@ mutation RecordCheckIn($keyResultId: ID!) {
 
 def graphiql_html(api_key: str | None) -> str:
     """Strawberry's GraphiQL page with the key in every request and example tabs."""
-    html = get_graphql_ide_html("graphiql")
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     headers_json = json.dumps(headers, indent=2)
     tabs = [
@@ -62,14 +61,4 @@ def graphiql_html(api_key: str | None) -> str:
     ]
     # `</` cannot end the script element early once escaped.
     tabs_js = json.dumps(tabs).replace("</", "<\\/")
-    html = html.replace(
-        "const defaultHeaders = {};",
-        f"const defaultHeaders = {json.dumps(headers)};",
-    )
-    html = html.replace(
-        "defaultEditorToolsVisibility: true,",
-        f"defaultEditorToolsVisibility: true,\n          defaultTabs: {tabs_js},",
-    )
-    return html.replace(
-        "parameters.q || EXAMPLE_QUERY,", f"parameters.q || {json.dumps(EXAMPLE_TREE)},"
-    )
+    return graphiql_page(json.dumps(headers), tabs_js, json.dumps(EXAMPLE_TREE))

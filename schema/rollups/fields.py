@@ -22,10 +22,10 @@ from typing import Any, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField
 
 from schema.core.enum_values import raw
 from schema.core.errors import ApiError, ErrorCodes
+from schema.core.framework import SelectedField
 from schema.core.relay import to_global_id
 from schema.rollups.types import (
     AlignmentPath,

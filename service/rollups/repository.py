@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Result, TextClause, bindparam, text
@@ -36,7 +37,10 @@ def _driver_rows(result: Result[Any]) -> Sequence[Any]:
     """All rows of an executed `text()` statement as the driver returned them (asyncpg
     records: indexable and iterable like tuples, same values as SQLAlchemy's rows, since
     `text()` columns have no result processing), without building a SQLAlchemy `Row` per
-    row: a cycle's scope is ~20,000 rows (decision record 0014)."""
+    row: a cycle's scope is ~20,000 rows (decision record 0014).
+
+    Records have no attributes: each statement's rows are decoded by unpacking them into
+    named variables, in the order of its select list (also the fastest read; decision 0014)."""
     cursor = getattr(result, "cursor", None)
     if cursor is None:
         return result.all()
@@ -53,7 +57,7 @@ _SETTINGS = text("SELECT settings FROM organizations WHERE id = :org")
 async def organization_settings(session: AsyncSession, org_id: uuid.UUID) -> dict[str, Any] | None:
     result = await session.execute(_SETTINGS, {"org": org_id})
     row = result.first()
-    return None if row is None else dict(row[0])
+    return None if row is None else dict(row.settings)
 
 
 # The organization's status thresholds as two more columns of a statement that loads a
@@ -65,9 +69,10 @@ _THRESHOLDS = (
 _ORGANIZATION = "JOIN organizations org ON org.id = :org"
 
 
-def _thresholds_in(row: Any, at: int) -> Thresholds:
-    """The thresholds read by `_THRESHOLDS` into `row[at]` and `row[at + 1]`."""
-    return Thresholds.from_json_texts(row[at], row[at + 1])
+def _thresholds_of(row: Any) -> Thresholds:
+    """The thresholds `_THRESHOLDS` reads, the last two columns of its statement's rows."""
+    *_, on_track_ratio, at_risk_ratio = row
+    return Thresholds.from_json_texts(on_track_ratio, at_risk_ratio)
 
 
 @dataclass(slots=True)
@@ -165,13 +170,58 @@ async def objective_subtree(
     counting objective aligned under them, at any depth, each with its alignments (one
     statement: no separate read of the alignments)."""
     result = await session.execute(seed, {"org": org_id, **params})
-    return [_loaded_objective(r) for r in _driver_rows(result)]
+    return _loaded_objectives(_driver_rows(result), thresholds=False)
 
 
-def _loaded_objective(r: Any) -> LoadedObjective:
-    return LoadedObjective(
-        ObjectiveRow(r[0], r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8] or (), r[9] or ()
-    )
+def _loaded_objectives(rows: Sequence[Any], *, thresholds: bool) -> list[LoadedObjective]:
+    """The rows of a `_SUBTREE_*` statement, columns as selected, `thresholds` when it selects
+    them last (read by `_thresholds_of`). Unpacked in the comprehension: calling a decoder
+    per row (`decode(*row)`) cost 10-20 % more."""
+    if thresholds:
+        return [
+            LoadedObjective(
+                ObjectiveRow(objective_id, title, state, rollup_mode, cycle_id, owner_team_id),
+                starts_on,
+                ends_on,
+                parents or (),
+                weights or (),
+            )
+            for (
+                objective_id,
+                title,
+                state,
+                rollup_mode,
+                cycle_id,
+                owner_team_id,
+                starts_on,
+                ends_on,
+                parents,
+                weights,
+                _,
+                _,
+            ) in rows
+        ]
+    return [
+        LoadedObjective(
+            ObjectiveRow(objective_id, title, state, rollup_mode, cycle_id, owner_team_id),
+            starts_on,
+            ends_on,
+            parents or (),
+            weights or (),
+        )
+        for (
+            objective_id,
+            title,
+            state,
+            rollup_mode,
+            cycle_id,
+            owner_team_id,
+            starts_on,
+            ends_on,
+            parents,
+            weights,
+        ) in rows
+    ]
 
 
 async def objectives_with_thresholds(
@@ -184,7 +234,8 @@ async def objectives_with_thresholds(
     else:
         result = await session.execute(_SEED_IDS, {"org": org_id, "ids": list(objective_ids)})
     rows = _driver_rows(result)
-    return [_loaded_objective(r) for r in rows], _thresholds_in(rows[0], 10) if rows else None
+    objectives = _loaded_objectives(rows, thresholds=True)
+    return objectives, _thresholds_of(rows[0]) if rows else None
 
 
 async def team_subtree(
@@ -207,6 +258,7 @@ async def team_subtree(
     return [r.id for r in result.all()]
 
 
+# `KeyResultRow`'s fields, in order: a row of these columns is `KeyResultRow(*row)`.
 _KR_COLUMNS = (
     "id, objective_id, title, measure, direction, start_value, target_value, weight, state,"
     " metric_id"
@@ -220,15 +272,11 @@ _ACTIVE_KEY_RESULTS = text(
 ).bindparams(bindparam("ids", type_=UUIDS))
 
 
-def _key_result(r: Any) -> KeyResultRow:
-    return KeyResultRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
-
-
 async def active_key_results(
     session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
 ) -> list[KeyResultRow]:
     result = await session.execute(_ACTIVE_KEY_RESULTS, {"org": org_id, "ids": list(objective_ids)})
-    return [KeyResultRow(*r) for r in _driver_rows(result)]
+    return [KeyResultRow(*row) for row in _driver_rows(result)]
 
 
 # LATERAL ... LIMIT 1 per id walks the primary key: for `kr.id = ANY(:ids)` the planner
@@ -260,19 +308,58 @@ async def key_results_with_objectives(
         _KEY_RESULTS_WITH_OBJECTIVES, {"org": org_id, "ids": list(dict.fromkeys(key_result_ids))}
     )
     rows = _driver_rows(result)
-    # Positional access, and one LoadedObjective per objective (not per key result).
+    # One LoadedObjective per objective (not per key result).
     objectives: dict[uuid.UUID, LoadedObjective] = {}
     found: list[tuple[KeyResultRow, LoadedObjective]] = []
-    for r in rows:
-        objective = objectives.get(r[1])
+    for (
+        kr_id,
+        objective_id,
+        title,
+        measure,
+        direction,
+        start_value,
+        target_value,
+        weight,
+        state,
+        metric_id,
+        objective_title,
+        objective_state,
+        rollup_mode,
+        cycle_id,
+        owner_team_id,
+        starts_on,
+        ends_on,
+        _,
+        _,  # the thresholds: `_thresholds_of`
+    ) in rows:
+        objective = objectives.get(objective_id)
         if objective is None:
-            objective = objectives[r[1]] = LoadedObjective(
-                row=ObjectiveRow(r[1], r[10], r[11], r[12], r[13], r[14]),
-                starts_on=r[15],
-                ends_on=r[16],
+            objective = objectives[objective_id] = LoadedObjective(
+                row=ObjectiveRow(
+                    objective_id,
+                    objective_title,
+                    objective_state,
+                    rollup_mode,
+                    cycle_id,
+                    owner_team_id,
+                ),
+                starts_on=starts_on,
+                ends_on=ends_on,
             )
-        found.append((_key_result(r), objective))
-    return found, _thresholds_in(rows[0], 17) if rows else None
+        key_result = KeyResultRow(
+            kr_id,
+            objective_id,
+            title,
+            measure,
+            direction,
+            start_value,
+            target_value,
+            weight,
+            state,
+            metric_id,
+        )
+        found.append((key_result, objective))
+    return found, _thresholds_of(rows[0]) if rows else None
 
 
 _CHECK_IN_COLUMNS = "id, observed_at, recorded_at, value, done, confidence"
@@ -390,11 +477,37 @@ async def check_ins(
         },
     )
     rows: dict[uuid.UUID, CheckInRow] = {}
-    for r in _driver_rows(result):
-        if r[1] is not None:
-            rows[r[1]] = CheckInRow(r[1], r[0], r[2], r[3], r[4], r[5], r[6])
-        if len(r) > 7 and r[7] is not None:
-            rows[r[7]] = CheckInRow(r[7], r[0], r[8], r[9], r[10], r[11], r[12])
+    if sql is _LATEST_CHECK_INS:  # a key result, its latest check-ins: value `v`, confidence `c`
+        for (
+            kr_id,
+            v_id,
+            v_observed_at,
+            v_recorded_at,
+            v_value,
+            v_done,
+            v_confidence,
+            c_id,
+            c_observed_at,
+            c_recorded_at,
+            c_value,
+            c_done,
+            c_confidence,
+        ) in _driver_rows(result):
+            if v_id is not None:
+                rows[v_id] = CheckInRow(
+                    v_id, kr_id, v_observed_at, v_recorded_at, v_value, v_done, v_confidence
+                )
+            if c_id is not None:
+                rows[c_id] = CheckInRow(
+                    c_id, kr_id, c_observed_at, c_recorded_at, c_value, c_done, c_confidence
+                )
+    else:  # a key result and one of its check-ins (never null: WHERE or an inner join)
+        for kr_id, check_in_id, observed_at, recorded_at, value, done, confidence in _driver_rows(
+            result
+        ):
+            rows[check_in_id] = CheckInRow(
+                check_in_id, kr_id, observed_at, recorded_at, value, done, confidence
+            )
     return sorted(rows.values(), key=lambda c: (c.observed_at, c.recorded_at, c.id))
 
 
@@ -540,7 +653,10 @@ async def commitments_of_key_results(
     result = await session.execute(
         _COMMITMENTS_WIDE if wide else _COMMITMENTS, {"org": org_id, "ids": list(key_result_ids)}
     )
-    return [(r[0], CommitmentRow(r[1], r[2], r[3], r[4], r[5])) for r in _driver_rows(result)]
+    return [
+        (kr_id, CommitmentRow(commitment_id, state, due_on, done_at, dropped_at))
+        for kr_id, commitment_id, state, due_on, done_at, dropped_at in _driver_rows(result)
+    ]
 
 
 # A subtree in one statement -------------------------------------------------------------------
@@ -578,9 +694,12 @@ _AGGREGATE_OF_WINDOW = " ".join(
 #   *** for one instant (`_SUBTREE_SCOPE_AT`): its latest check-in carrying its value, whose
 #       id and recorded_at (which only order check-ins) are not read
 _SCOPE_TYPES = (
-    *("int", "int", "int", "uuid", "uuid", "text", "text", "text", "float8", "float8"),
-    *("float8", "timestamptz", "timestamptz", "bool", "date", "float8"),
+    *("int", "int", "int", "uuid", "uuid", "text", "text", "text"),
+    *("float8", "float8", "float8", "timestamptz", "timestamptz", "bool", "date", "float8"),
 )
+# The kinds of rows (column 0).
+_KEY_RESULT_ROW, _CHECK_IN_ROW, _WINDOW_ROW, _COMMITMENT_ROW = 0, 1, 2, 3
+_scope_kind = itemgetter(0)
 
 
 def _scope_row(kind: int, columns: dict[int, str]) -> str:
@@ -620,7 +739,12 @@ _KEY_RESULT_COLUMNS = {
 # probe of the (key_result_id, observed_at, recorded_at) index per key result, none for a
 # metric key result).
 _KEY_RESULTS_WITH_LATEST = f"""
-SELECT {_scope_row(0, {**_KEY_RESULT_COLUMNS, 11: "ci.observed_at", 13: "ci.done", 15: "ci.value"})}
+SELECT {
+    _scope_row(
+        _KEY_RESULT_ROW,
+        {**_KEY_RESULT_COLUMNS, 11: "ci.observed_at", 13: "ci.done", 15: "ci.value"},
+    )
+}
 FROM k LEFT JOIN LATERAL (
     SELECT ci.observed_at, ci.value, ci.done
     FROM check_ins ci
@@ -628,12 +752,12 @@ FROM k LEFT JOIN LATERAL (
     ORDER BY ci.observed_at DESC, ci.recorded_at DESC, ci.id DESC LIMIT 1
 ) ci ON true
 """
-_KEY_RESULTS = f"SELECT {_scope_row(0, _KEY_RESULT_COLUMNS)} FROM k"
+_KEY_RESULTS = f"SELECT {_scope_row(_KEY_RESULT_ROW, _KEY_RESULT_COLUMNS)} FROM k"
 # Every check-in carrying a key result's value observed by :t.
 _CHECK_INS = f"""
 SELECT {
     _scope_row(
-        1,
+        _CHECK_IN_ROW,
         {
             1: "k.number",
             3: "ci.id",
@@ -654,7 +778,7 @@ WHERE k.measure IN ('manual', 'milestone')
 _WINDOWS = f"""
 SELECT {
     _scope_row(
-        2,
+        _WINDOW_ROW,
         {1: "w.number", 2: "w.window_number", 8: f"CASE m.aggregation {_AGGREGATE_OF_WINDOW} END"},
     )
 }
@@ -672,7 +796,7 @@ JOIN metrics m ON m.org_id = :org AND m.id = w.metric_id
 _SCOPE_COMMITMENTS = f"""
 SELECT {
     _scope_row(
-        3,
+        _COMMITMENT_ROW,
         {
             1: "k.number",
             3: "c.id",
@@ -759,34 +883,65 @@ async def subtree_scope(
     )
     objective_ids = list(cycle_of)
     by_number = list(numbers)
-    # Key results by number first: the other kinds of rows name theirs by number.
+    # Key results by number first: the other kinds of rows name theirs by number. Each kind
+    # of row is decoded by unpacking its sixteen columns into its own names, eight a line as
+    # in `_SCOPE_TYPES` (`_` for those it leaves null).
     numbered: dict[int, KeyResultRow] = {}
     others = []
     latest: list[CheckInValue] = []
-    for r in _driver_rows(result):  # columns by kind: see `_SCOPE_TYPES`
-        if r[0] == 0:  # active, as selected
-            kr_id = r[3]
-            numbered[r[1]] = KeyResultRow(
-                kr_id, objective_ids[r[2] - 1], r[5], r[6], r[7], r[8], r[9], r[10], "active", r[4]
-            )
-            if r[11] is not None:  # its latest check-in, for one instant
-                latest.append(CheckInValue(kr_id, r[11], r[15], r[13]))
-        else:
-            others.append(r)
+    for row in _driver_rows(result):
+        if _scope_kind(row) != _KEY_RESULT_ROW:
+            others.append(row)
+            continue
+        # fmt: off
+        (_, number, objective_number, kr_id, metric_id, title, measure, direction,
+         start_value, target_value, weight, observed_at, _, done, _, value) = row
+        # fmt: on
+        numbered[number] = KeyResultRow(
+            kr_id,
+            objective_ids[objective_number - 1],
+            title,
+            measure,
+            direction,
+            start_value,
+            target_value,
+            weight,
+            "active",  # as selected
+            metric_id,
+        )
+        if observed_at is not None:  # its latest check-in carrying its value, for one instant
+            latest.append(CheckInValue(kr_id, observed_at, value, done))
     ordered: list[CheckInRow] = []
     metric_values: dict[tuple[uuid.UUID, datetime, datetime], float | None] = {}
     commitments: list[tuple[uuid.UUID, CommitmentRow]] = []
-    for r in others:
-        kind = r[0]
-        if kind == 1:  # confidence left out: no roll-up of objectives reads it
-            ordered.append(CheckInRow(r[3], numbered[r[1]].id, r[11], r[12], r[8], r[13], None))
-        elif kind == 2:
-            metric_id = numbered[r[1]].metric_id
+    for row in others:
+        kind = _scope_kind(row)
+        if kind == _CHECK_IN_ROW:
+            # fmt: off
+            (_, number, _, check_in_id, _, _, _, _,
+             value, _, _, observed_at, recorded_at, done, _, _) = row
+            # fmt: on
+            # Confidence left out: no roll-up of objectives reads it.
+            key_result_id = numbered[number].id
+            ordered.append(
+                CheckInRow(check_in_id, key_result_id, observed_at, recorded_at, value, done, None)
+            )
+        elif kind == _WINDOW_ROW:
+            # fmt: off
+            (_, number, window_number, _, _, _, _, _,
+             value, _, _, _, _, _, _, _) = row
+            # fmt: on
+            metric_id = numbered[number].metric_id
             assert metric_id is not None
-            a, b = by_number[r[2] - 1]
-            metric_values[(metric_id, a, b)] = None if r[8] is None else float(r[8])
+            a, b = by_number[window_number - 1]
+            metric_values[(metric_id, a, b)] = None if value is None else float(value)
         else:
-            commitments.append((numbered[r[1]].id, CommitmentRow(r[3], r[5], r[14], r[11], r[12])))
+            # fmt: off
+            (_, number, _, commitment_id, _, state, _, _,
+             _, _, _, done_at, dropped_at, _, due_on, _) = row
+            # fmt: on
+            commitment = CommitmentRow(commitment_id, state, due_on, done_at, dropped_at)
+            commitments.append((numbered[number].id, commitment))
     key_results = list(numbered.values())
     if latest_only:  # one per key result: any order will do
         return SubtreeScope(key_results, latest, metric_values, commitments)
@@ -886,7 +1041,7 @@ async def component_children(
         ),
         {"org": org_id, "id": metric_id},
     )
-    return [(r[0], r[1]) for r in result.all()]
+    return [(r.child_metric_id, r.weight) for r in result.all()]
 
 
 # Alignment paths ----------------------------------------------------------------------------
@@ -1004,4 +1159,4 @@ async def node_kind(
         ),
         {"org": org_id, "id": node_id},
     )
-    return [(r[0], r[1], r[2]) for r in result.all()]
+    return [(r.kind, r.objective_id, r.metric_id) for r in result.all()]

@@ -1,0 +1,391 @@
+"""Every place Lodestar reaches past the public API of Strawberry and graphql-core.
+
+Both are pinned to the minor versions these touches were written and tested against
+(`pyproject.toml`), and `tests/graphql/test_framework.py` checks each of them against the
+installed versions, through the real schema where it has an effect: an upgrade that moves or
+changes one fails there, by name, instead of drifting silently (a resolver quietly back to
+Strawberry's, a GraphiQL page without its key, an error without its code). The rest of the
+schema package uses the frameworks' public API (`strawberry.type`, `strawberry.field`,
+extensions' `on_*` hooks, `Info`, the router's documented hooks...) and takes these from here.
+
+Strawberry
+
+1. `graphql_schema`: the graphql-core schema Strawberry built, its private
+   `Schema._schema`. The node budget (`schema.core.limits`) walks its types; `resolve_directly`
+   rewires its fields.
+2. `resolve_directly`: graphql-core calls two kinds of fields itself, past Strawberry's
+   per-call wrapper (a nested read's speed: see its docstring). Relies on the
+   `StrawberryField` that each graphql-core field carries in its extensions under
+   `GraphQLCoreConverter.DEFINITION_BACKREF`; on `StrawberryField.is_basic_field`,
+   `.base_resolver.wrapped_func`, `.is_async` and `.arguments`; on Strawberry's resolver of
+   a field without one being a function named `_get_basic_result`; and on the `_is_default`
+   mark that `strawberry.resolvers.is_default_resolver` reads (tracing skips those).
+3. `GenericNameConverter`: a `NameConverter` (`strawberry.schema.name_converter`) whose
+   `from_generic` renames some names Strawberry generates for generic types
+   (`Edge[Metric]` would be `MetricEdge`, the name of the metric-tree edge type).
+4. `described_scalars`: Strawberry's own `Date` and `DateTime` scalar definitions
+   (`strawberry.schema.types.base_scalars`) with Lodestar's descriptions, for
+   `scalar_overrides`: the same parsing and serialization, documented.
+5. `limiter_rule`: the validation rule class inside Strawberry's `QueryDepthLimiter` and
+   `MaxAliasesLimiter` (their `validation_rules`), to give its errors a code
+   (`coded_rule`).
+6. `coded_rule`: sets `extensions.code` on the errors a rule reports by replacing the
+   graphql-core `ValidationContext.report_error` while the rule is constructed: Strawberry's
+   depth and alias validators do all their work, and report, in `__init__`.
+7. `ParsedQueryCache`: Strawberry's `ParserCache`, its `on_parse` overridden so that a query
+   that does not parse is left to Strawberry's own parse step (which answers the error; the
+   cache's hook would raise it out of the operation, past the error shaping). Uses the
+   cache's `cached_parse_document` and the execution context's `parse_options` (where
+   `MaxTokensLimiter` puts its limit).
+8. `graphiql_page`: Strawberry's GraphiQL page (`strawberry.http.ides`) with default
+   headers, tabs and query written into its script, each found by the text it replaces;
+   `FrameworkDrift` when that text is gone.
+9. `HookedGraphQLRouter`: Strawberry's FastAPI router with hooks into batches and the end
+   of a request, by overriding its private `_validate_batch_request`, its
+   `execute_operation` (which runs a batch's operations concurrently, through
+   `execute_single`) and `run`.
+10. `UNSET`, `UnsetType` (`strawberry.types.unset`: `run`'s defaults, a mutation input's
+    omitted fields) and `SelectedField` (`strawberry.types.nodes`: what
+    `Info.selected_fields` holds), from modules Strawberry's public packages do not export.
+
+graphql-core
+
+11. Its messages: an error without a code of its own is classified by its text
+    (`is_variable_error`, `is_token_limit_error`, `is_syntax_error`), and production strips
+    its "Did you mean ...?" suggestions (`without_suggestions`), which would let a caller map
+    the schema by guessing.
+"""
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import strawberry
+from fastapi import Request, WebSocket
+from fastapi.responses import Response
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    ValidationContext,
+)
+from strawberry.extensions import AddValidationRules, ParserCache
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.name_converter import NameConverter
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.base import StrawberryObjectDefinition, StrawberryType
+from strawberry.types.field import StrawberryField
+from strawberry.types.nodes import SelectedField
+from strawberry.types.scalar import ScalarDefinition
+from strawberry.types.unset import UNSET, UnsetType
+
+__all__ = [
+    "UNSET",
+    "FrameworkDrift",
+    "GenericNameConverter",
+    "HookedGraphQLRouter",
+    "ParsedQueryCache",
+    "SelectedField",
+    "UnsetType",
+    "coded_rule",
+    "described_scalars",
+    "graphiql_page",
+    "graphql_schema",
+    "is_syntax_error",
+    "is_token_limit_error",
+    "is_variable_error",
+    "limiter_rule",
+    "resolve_directly",
+    "without_suggestions",
+]
+
+
+class FrameworkDrift(RuntimeError):
+    """Strawberry or graphql-core no longer has what one of these touches relies on."""
+
+
+# 1. The graphql-core schema -----------------------------------------------------------------
+
+
+def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """The graphql-core schema Strawberry built for `schema`."""
+    return schema._schema
+
+
+# 2. Resolvers called by graphql-core directly ---------------------------------------------
+
+
+def _direct(method: Callable[..., Any], python_names: dict[str, str]) -> Callable[..., Any]:
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        return method(source, info, **{python_names[name]: v for name, v in arguments.items()})
+
+    return resolve
+
+
+def _attribute(python_name: str) -> Callable[..., Any]:
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        return getattr(source, python_name)
+
+    resolve._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks its own
+    return resolve
+
+
+def resolve_directly(built: strawberry.Schema, direct: Mapping[str, Sequence[str]]) -> None:
+    """Let graphql-core call two kinds of fields itself, past Strawberry's per-call wrapper:
+
+    - the resolvers named by `direct` (GraphQL type → Python names of its fields): the
+      wrapper builds an `Info` and converts the arguments on every call, which costs a
+      nested read more than its key results' numbers do; graphql-core's own info carries the
+      same `context`, and its arguments (already parsed scalars) only need their Python
+      names. They must be sync methods that take scalar arguments and read nothing of
+      `info` but `info.context`;
+    - fields without a resolver (`title`, `id`, `Alignment.child`...), read with a plain
+      `getattr`: Strawberry's resolver for them (`_get_basic_result`) makes the same
+      `getattr` through three more calls; a nested read of ~1,100 objects reads ~3,100.
+    """
+    names = built.config.name_converter
+    replaced: set[tuple[str, str]] = set()
+    for graphql_type in graphql_schema(built).type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        wanted = direct.get(graphql_type.name, ())
+        for graphql_field in graphql_type.fields.values():
+            field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if not isinstance(field, StrawberryField):
+                continue
+            if field.python_name in wanted:
+                assert field.base_resolver is not None and not field.is_async
+                method = field.base_resolver.wrapped_func
+                assert not isinstance(method, staticmethod | classmethod)
+                arguments = {names.from_argument(a): a.python_name for a in field.arguments}
+                graphql_field.resolve = _direct(method, arguments)
+                replaced.add((graphql_type.name, field.python_name))
+            elif (
+                field.is_basic_field
+                and getattr(graphql_field.resolve, "__name__", None) == "_get_basic_result"
+            ):
+                graphql_field.resolve = _attribute(field.python_name)
+    assert replaced == {(t, f) for t, fields in direct.items() for f in fields}
+
+
+# 3. Names of generic types ------------------------------------------------------------------
+
+
+class GenericNameConverter(NameConverter):
+    """Strawberry's names, except the generated names of generic types in `renamed`
+    (generated name → name)."""
+
+    def __init__(self, renamed: Mapping[str, str]) -> None:
+        super().__init__()
+        self.renamed = dict(renamed)
+
+    def from_generic(
+        self, generic_type: StrawberryObjectDefinition, types: list[StrawberryType | type]
+    ) -> str:
+        name = super().from_generic(generic_type, types)
+        return self.renamed.get(name, name)
+
+
+# 4. Scalars ---------------------------------------------------------------------------------
+
+
+def described_scalars(*, date_: str, datetime_: str) -> dict[object, ScalarDefinition]:
+    """`scalar_overrides` giving Strawberry's `Date` and `DateTime` these descriptions."""
+    return {
+        date: replace(DateDefinition, description=date_),
+        datetime: replace(DateTimeDefinition, description=datetime_),
+    }
+
+
+# 5, 6. Validation rules ---------------------------------------------------------------------
+
+
+def limiter_rule(limiter: AddValidationRules) -> type[ASTValidationRule]:
+    """The validation rule a Strawberry limiter extension adds (`QueryDepthLimiter`,
+    `MaxAliasesLimiter`: one each)."""
+    (rule,) = limiter.validation_rules
+    return rule
+
+
+def coded_rule(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
+    """`rule`, with `extensions.code` set on every error it reports while constructed (as
+    Strawberry's limiters report all of theirs)."""
+
+    class CodedRule(rule):  # type: ignore[valid-type, misc]
+        def __init__(self, context: ValidationContext) -> None:
+            report = context.report_error
+
+            def report_coded(error: GraphQLError) -> None:
+                error.extensions = {**(error.extensions or {}), "code": code}
+                report(error)
+
+            context.report_error = report_coded  # type: ignore[method-assign]
+            try:
+                super().__init__(context)
+            finally:
+                context.report_error = report  # type: ignore[method-assign]
+
+    return CodedRule
+
+
+# 7. The parse cache -------------------------------------------------------------------------
+
+
+class ParsedQueryCache(ParserCache):
+    """Strawberry's ParserCache, except that a query that does not parse is left to
+    Strawberry's own parse step, which reports the error as a response (the cache's hook
+    would raise it out of the operation, past the error shaping)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except Exception:
+            context.graphql_document = None
+        yield
+
+
+# 8. The GraphiQL page -----------------------------------------------------------------------
+
+# The text of Strawberry's GraphiQL page that `graphiql_page` replaces.
+GRAPHIQL_HEADERS = "const defaultHeaders = {};"
+GRAPHIQL_TABS = "defaultEditorToolsVisibility: true,"
+GRAPHIQL_QUERY = "parameters.q || EXAMPLE_QUERY,"
+
+
+def _replace_once(html: str, old: str, new: str) -> str:
+    if html.count(old) != 1:
+        raise FrameworkDrift(f"Strawberry's GraphiQL page no longer has `{old}` once")
+    return html.replace(old, new)
+
+
+def graphiql_page(headers_js: str, tabs_js: str, query_js: str) -> str:
+    """Strawberry's GraphiQL page with these default headers (a JavaScript object), tabs (an
+    array of GraphiQL's tab objects) and query (a JavaScript string), each already safe to
+    write into a script element."""
+    html = get_graphql_ide_html("graphiql")
+    html = _replace_once(html, GRAPHIQL_HEADERS, f"const defaultHeaders = {headers_js};")
+    html = _replace_once(html, GRAPHIQL_TABS, f"{GRAPHIQL_TABS}\n          defaultTabs: {tabs_js},")
+    return _replace_once(html, GRAPHIQL_QUERY, f"parameters.q || {query_js},")
+
+
+# 9. The router's hooks ----------------------------------------------------------------------
+
+ContextT = TypeVar("ContextT")
+
+
+class _Refused(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__()
+        self.response = response
+
+
+class HookedGraphQLRouter(GraphQLRouter[ContextT, None]):
+    """Strawberry's FastAPI router with three hooks it offers only through private or
+    undocumented methods: `check_batch`, `execute_batch` and `request_done`."""
+
+    def check_batch(self, operations: list[Any]) -> Response | None:
+        """A response refusing a batch (the parsed JSON array, before any of its operations
+        is parsed or run and before Strawberry's own checks), or None to go on."""
+        return None
+
+    async def execute_batch(
+        self,
+        request: Request,
+        context: ContextT,
+        operations: list[GraphQLRequestData],
+        execute: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
+    ) -> list[ExecutionResult]:
+        """The results of a batch's operations, `execute` running one as Strawberry does
+        (Strawberry itself runs them concurrently)."""
+        return list(await asyncio.gather(*(execute(data) for data in operations)))
+
+    def request_done(self, context: object) -> None:
+        """Called once the response to a request is built (or the request failed), with the
+        context it was run with."""
+
+    def _validate_batch_request(
+        self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
+    ) -> None:
+        # Strawberry calls it with the parsed JSON array, before any operation is parsed.
+        refusal = self.check_batch(request_data)
+        if refusal is not None:
+            raise _Refused(refusal)
+        super()._validate_batch_request(request_data, protocol)
+
+    async def run(  # type: ignore[override]
+        self,
+        request: Request | WebSocket,
+        context: ContextT | UnsetType = UNSET,
+        root_value: UnsetType | None = UNSET,
+    ) -> Response | WebSocket:
+        try:
+            return await super().run(request, context, root_value)  # type: ignore[arg-type]
+        except _Refused as refused:
+            return refused.response
+        finally:
+            self.request_done(context)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: ContextT,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        if not isinstance(request_data, list):
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+
+        async def execute(data: GraphQLRequestData) -> ExecutionResult:
+            return await self.execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=data,
+            )
+
+        return await self.execute_batch(request, context, request_data, execute)
+
+
+# 11. graphql-core's messages ----------------------------------------------------------------
+
+
+def is_variable_error(error: GraphQLError) -> bool:
+    """An operation's variable refused (missing, of the wrong type...)."""
+    return error.message.startswith("Variable '")
+
+
+def is_token_limit_error(error: GraphQLError) -> bool:
+    """A document over the parser's token limit (`MaxTokensLimiter`)."""
+    return "more than" in error.message and "tokens" in error.message
+
+
+def is_syntax_error(error: GraphQLError) -> bool:
+    """A document that does not parse."""
+    return error.message.startswith("Syntax Error")
+
+
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def without_suggestions(message: str) -> str:
+    """The message without its "Did you mean ...?" suggestions (of fields, arguments, input
+    fields, enum values)."""
+    return SUGGESTION.sub("", message)
