@@ -109,7 +109,9 @@ async def run_by_id(
     """
     return await run(
         info,
-        lambda session, org_id: action(session, org_id, decode_id(global_id, type_name, field="id")),
+        lambda session, org_id: action(
+            session, org_id, decode_id(global_id, type_name, field="id")
+        ),
         payload,
     )
 
