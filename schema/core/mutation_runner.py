@@ -1,10 +1,11 @@
 """Runs one mutation's service call inside a SAVEPOINT and wraps the result in its payload.
 
-A resolver is one `run(info, change, payload)` (or `run_by_id` for a mutation of one object
-named by `input.id`). An expected failure (DomainError, or pydantic validation of the service's input model)
-rolls the savepoint back and becomes `userErrors`: nothing of the mutation is written, yet
-the request's transaction still commits what earlier mutations of the same request did.
-Unexpected errors roll the savepoint back too and propagate (masked by `ErrorShaping`).
+A resolver returns `run(info, change, payload)`, or `run_by_id(...)` when the mutation acts
+on the one object its `input.id` names. An expected failure (DomainError, or pydantic
+validation of the service's input model) rolls the savepoint back and becomes `userErrors`:
+nothing of the mutation is written, yet the request's transaction still commits what
+earlier mutations of the same request did. Unexpected errors roll the savepoint back too
+and propagate (masked by `ErrorShaping`).
 """
 
 import re
