@@ -19,8 +19,9 @@ from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
 from service.key_results.service import get_key_result, refuse_if_archived
+from service.kit import rows
+from service.kit.checks import check_page_size, check_reference
 from service.models import CheckIn, KeyResult, Measure, Person
-from service.objectives.service import check_page_size, check_reference
 from service.statuses import tracker
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -142,9 +143,9 @@ async def retract_check_in(
     *,
     now: datetime | None = None,
 ) -> CheckIn:
-    check_in = await repository.get(session, org_id, check_in_id, for_update=True)
-    if check_in is None:
-        raise NotFound("check-in not found", field="id")
+    check_in = await rows.get_one(
+        session, CheckIn, org_id, check_in_id, what="check-in", lock="update"
+    )
     if check_in.retracted_at is not None:
         raise DomainError("the check-in is already retracted", code=ErrorCode.INVALID_STATE)
     key_result = await get_key_result(session, org_id, check_in.key_result_id, for_share=True)

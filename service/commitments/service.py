@@ -33,10 +33,9 @@ from service.commitments.schemas import (
 from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
-from service.key_results import repository as key_results_repository
-from service.key_results.service import check_person_owner
-from service.models import Commitment, CommitmentState
-from service.objectives.service import check_page_size, clean_title
+from service.kit import rows
+from service.kit.checks import check_page_size, check_person_owner, clean_title
+from service.models import Commitment, CommitmentState, KeyResult
 
 SUCCESS_CRITERIA_MAX = 5000
 EVIDENCE_URL_MAX = 2048
@@ -95,9 +94,10 @@ def check_done_at(done_at: datetime | None, now: datetime) -> datetime:
 async def check_key_results(
     session: AsyncSession, org_id: uuid.UUID, key_result_ids: Collection[uuid.UUID]
 ) -> None:
-    found = await key_results_repository.list_by_ids(session, org_id, key_result_ids)
-    if len(found) != len(set(key_result_ids)):
-        missing = sorted(str(id) for id in set(key_result_ids) - {kr.id for kr in found})
+    wanted = list(set(key_result_ids))
+    found = await rows.get_by_ids(session, KeyResult, org_id, wanted)
+    if None in found:
+        missing = sorted(str(id) for id, row in zip(wanted, found, strict=True) if row is None)
         raise NotFound(f"key results not found: {', '.join(missing)}", field="key_result_ids")
 
 
@@ -112,10 +112,14 @@ def require_state(commitment: Commitment, allowed: set[CommitmentState], action:
 async def get_commitment(
     session: AsyncSession, org_id: uuid.UUID, commitment_id: uuid.UUID, *, for_update: bool = False
 ) -> Commitment:
-    commitment = await repository.get(session, org_id, commitment_id, for_update=for_update)
-    if commitment is None:
-        raise NotFound("commitment not found", field="id")
-    return commitment
+    return await rows.get_one(
+        session,
+        Commitment,
+        org_id,
+        commitment_id,
+        what="commitment",
+        lock="update" if for_update else None,
+    )
 
 
 async def get_commitments(

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.cycles import repository
 from service.cycles.schemas import CycleCreate, CycleUpdate
 from service.db import outbox
-from service.errors import CycleDetected, DomainError, ErrorCode, Invalid, NotFound
+from service.errors import CycleDetected, DomainError, ErrorCode, Invalid
 from service.events.catalog import EventType
+from service.kit import rows
 from service.models import Cycle
 from service.statuses import tracker
 
@@ -75,9 +76,9 @@ async def _check_parent(
     field = "parent_cycle_id"
     if parent_cycle_id == cycle_id:
         raise CycleDetected("a cycle cannot be its own parent", field=field)
-    parent = await repository.get(session, org_id, parent_cycle_id)
-    if parent is None:
-        raise NotFound("parent cycle not found", field=field)
+    parent = await rows.get_one(
+        session, Cycle, org_id, parent_cycle_id, what="parent cycle", field=field
+    )
     if moved and parent.archived_at is not None:
         raise Invalid("the parent cycle is archived", field=field, code=ErrorCode.INVALID_STATE)
     if starts_on < parent.starts_on:
@@ -139,10 +140,7 @@ async def create_cycle(session: AsyncSession, org_id: uuid.UUID, data: CycleCrea
 
 
 async def get_cycle(session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUID) -> Cycle:
-    cycle = await repository.get(session, org_id, cycle_id)
-    if cycle is None:
-        raise NotFound("cycle not found", field="id")
-    return cycle
+    return await rows.get_one(session, Cycle, org_id, cycle_id, what="cycle")
 
 
 async def list_cycles(

@@ -33,6 +33,14 @@ from service.key_results.schemas import (
     KeyResultRead,
     KeyResultUpdate,
 )
+from service.kit import rows
+from service.kit.checks import (
+    check_page_size,
+    check_person_owner,
+    check_reference,
+    check_weight,
+    clean_title,
+)
 from service.models import (
     KeyResult,
     KeyResultDirection,
@@ -42,16 +50,7 @@ from service.models import (
     Objective,
     ObjectiveState,
 )
-from service.objectives import repository as objectives_repository
-from service.objectives.repository import OwnerKind
-from service.objectives.service import (
-    check_owner_ref,
-    check_page_size,
-    check_reference,
-    check_weight,
-    clean_title,
-    get_objective,
-)
+from service.objectives.service import get_objective
 from service.statuses import tracker
 
 UNIT_MAX = 50
@@ -60,23 +59,6 @@ ORDERED = frozenset({KeyResultDirection.increase, KeyResultDirection.decrease})
 
 def key_result_payload(key_result: KeyResult) -> dict[str, Any]:
     return KeyResultRead.model_validate(key_result).model_dump(mode="json")
-
-
-async def check_person_owner(
-    session: AsyncSession, org_id: uuid.UUID, person_id: uuid.UUID, *, owned: str
-) -> None:
-    """`person_id` is a person (human or agent) of the organization, not archived.
-
-    `owned` names what is owned, for the message when a team is given ("a commitment").
-    """
-    await check_owner_ref(
-        session,
-        org_id,
-        person_id,
-        expected=OwnerKind.person,
-        field="owner_person_id",
-        hint=f": {owned} is owned by one person",
-    )
 
 
 def check_finite(value: float | None, field: str) -> None:
@@ -174,12 +156,16 @@ async def get_key_result(
     for_share: bool = False,
     field: str = "id",
 ) -> KeyResult:
-    key_result = await repository.get(
-        session, org_id, key_result_id, for_update=for_update, for_share=for_share
+    """One key result; `for_share` blocks a concurrent archive until the transaction ends.
+
+    `for_update` takes FOR NO KEY UPDATE (key results' keys never change): it still excludes
+    other writers and `for_share`, but not the key-share lock of a foreign-key check, so a
+    row pointing at this key result (e.g. its stored status, written by the worker's recheck)
+    can be inserted meanwhile without a lock cycle."""
+    lock: rows.Lock | None = "no key update" if for_update else "share" if for_share else None
+    return await rows.get_one(
+        session, KeyResult, org_id, key_result_id, what="key result", field=field, lock=lock
     )
-    if key_result is None:
-        raise NotFound("key result not found", field=field)
-    return key_result
 
 
 async def get_key_results(
@@ -355,7 +341,7 @@ async def move_key_result(
     """Move a key result (with its check-ins and commitments) to another objective."""
     key_result = await get_key_result(session, org_id, key_result_id, for_update=True)
     refuse_if_archived(key_result)
-    target = await objectives_repository.get(session, org_id, to_objective_id)
+    target = await rows.find(session, Objective, org_id, to_objective_id)
     if target is None:
         raise NotFound("objective not found", field="objective_id")
     refuse_archived_objective(target)

@@ -1,72 +1,15 @@
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import and_, exists, literal, select, text, true, tuple_, union_all
+from sqlalchemy import and_, exists, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import (
     Alignment,
-    Cycle,
-    Metric,
     Objective,
     ObjectiveMetric,
-    Person,
-    Team,
 )
 from service.objectives.schemas import ObjectiveFilter
-
-
-class Reference(StrEnum):
-    """What an id given as a reference (owner, cycle, metric) names in the organization."""
-
-    missing = "missing"
-    archived = "archived"
-    active = "active"
-
-
-class OwnerKind(StrEnum):
-    person = "person"
-    team = "team"
-
-
-@dataclass(frozen=True, slots=True)
-class OwnerRef:
-    """What an owner id names in the organization: a person or a team, and if archived."""
-
-    kind: OwnerKind
-    archived: bool
-
-
-async def reference_status(
-    session: AsyncSession,
-    model: type[Cycle] | type[Metric] | type[Person] | type[Team],
-    org_id: uuid.UUID,
-    id: uuid.UUID,
-) -> Reference:
-    """Whether `id` is a row of `model` in the organization, and whether it is archived."""
-    result = await session.execute(
-        select(model.archived_at).where(model.org_id == org_id, model.id == id)
-    )
-    row = result.first()
-    if row is None:
-        return Reference.missing
-    return Reference.archived if row.archived_at is not None else Reference.active
-
-
-async def find_owner(session: AsyncSession, org_id: uuid.UUID, id: uuid.UUID) -> OwnerRef | None:
-    """Whether `id` is a person or a team of the organization (one round trip)."""
-    people = select(
-        literal(OwnerKind.person.value).label("kind"), Person.archived_at.label("archived_at")
-    ).where(Person.org_id == org_id, Person.id == id)
-    teams = select(
-        literal(OwnerKind.team.value).label("kind"), Team.archived_at.label("archived_at")
-    ).where(Team.org_id == org_id, Team.id == id)
-    row = (await session.execute(union_all(people, teams).limit(1))).first()
-    if row is None:
-        return None
-    return OwnerRef(kind=OwnerKind(row.kind), archived=row.archived_at is not None)
 
 
 async def get(

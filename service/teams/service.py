@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db import outbox
 from service.errors import Conflict, CycleDetected, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
+from service.kit import rows
 from service.models import Person, Team
 from service.people import repository as people_repository
 from service.teams import repository
@@ -47,9 +48,9 @@ def clean_name(name: str) -> str:
 async def _usable_parent(
     session: AsyncSession, org_id: uuid.UUID, parent_team_id: uuid.UUID
 ) -> Team:
-    parent = await repository.get(session, org_id, parent_team_id)
-    if parent is None:
-        raise NotFound("parent team not found", field="parent_team_id")
+    parent = await rows.get_one(
+        session, Team, org_id, parent_team_id, what="parent team", field="parent_team_id"
+    )
     if parent.archived_at is not None:
         raise Invalid(
             "the parent team is archived", field="parent_team_id", code=ErrorCode.INVALID_STATE
@@ -70,10 +71,7 @@ async def create_team(session: AsyncSession, org_id: uuid.UUID, data: TeamCreate
 
 
 async def get_team(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID) -> Team:
-    team = await repository.get(session, org_id, team_id)
-    if team is None:
-        raise NotFound("team not found", field="id")
-    return team
+    return await rows.get_one(session, Team, org_id, team_id, what="team")
 
 
 async def list_teams(
@@ -172,12 +170,10 @@ async def archive_team(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.U
 async def _team_and_person(
     session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID, person_id: uuid.UUID
 ) -> tuple[Team, Person]:
-    team = await repository.get(session, org_id, team_id)
-    if team is None:
-        raise NotFound("team not found", field="team_id")
-    person = await people_repository.get(session, org_id, person_id)
-    if person is None:
-        raise NotFound("person not found", field="person_id")
+    team = await rows.get_one(session, Team, org_id, team_id, what="team", field="team_id")
+    person = await rows.get_one(
+        session, Person, org_id, person_id, what="person", field="person_id"
+    )
     return team, person
 
 
