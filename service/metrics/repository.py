@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.metrics.filters import MetricFilter, select_metrics
 from service.models import Aggregation, Metric, MetricEdge, Person
 
 
@@ -30,15 +31,13 @@ async def get_by_key(
 async def list_for_org(
     session: AsyncSession,
     org_id: uuid.UUID,
+    filter: MetricFilter,
     *,
-    include_archived: bool = False,
     after: str | None = None,
     limit: int,
 ) -> list[Metric]:
     """The organization's metrics in key order: those after `after`, at most `limit`."""
-    query = select(Metric).where(Metric.org_id == org_id)
-    if not include_archived:
-        query = query.where(Metric.archived_at.is_(None))
+    query = select_metrics(org_id, filter)
     if after is not None:
         query = query.where(Metric.key > after)
     result = await session.execute(query.order_by(Metric.key).limit(limit))
