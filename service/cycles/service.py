@@ -143,31 +143,6 @@ async def get_cycle(session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUI
     return await rows.get_one(session, Cycle, org_id, cycle_id, what="cycle")
 
 
-async def list_cycles(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    parent_cycle_id: uuid.UUID | None = None,
-    covering: date | None = None,
-    include_archived: bool = False,
-) -> list[Cycle]:
-    """Cycles ordered by start (longer first on ties); `covering` keeps those holding that day."""
-    return await repository.list_for_org(
-        session,
-        org_id,
-        parent_cycle_id=parent_cycle_id,
-        covering=covering,
-        include_archived=include_archived,
-    )
-
-
-async def cycles_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, cycle_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Cycle]:
-    """Cycles of the organization among `cycle_ids`, for batched loading; others are absent."""
-    return {cycle.id: cycle for cycle in await repository.list_by_ids(session, org_id, cycle_ids)}
-
-
 async def update_cycle(
     session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUID, data: CycleUpdate
 ) -> Cycle:

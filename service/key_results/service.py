@@ -18,7 +18,6 @@ Rules (checked on the whole key result after a create or an update):
 
 import math
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,16 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
-from service.key_results import repository
 from service.key_results.schemas import (
     KeyResultCreate,
-    KeyResultFilter,
     KeyResultRead,
     KeyResultUpdate,
 )
 from service.kit import rows
 from service.kit.checks import (
-    check_page_size,
     check_person_owner,
     check_reference,
     check_weight,
@@ -166,38 +162,6 @@ async def get_key_result(
     return await rows.get_one(
         session, KeyResult, org_id, key_result_id, what="key result", field=field, lock=lock
     )
-
-
-async def get_key_results(
-    session: AsyncSession, org_id: uuid.UUID, key_result_ids: Sequence[uuid.UUID]
-) -> list[KeyResult | None]:
-    """The key results in the order of `key_result_ids`, None where missing (for dataloaders)."""
-    found = {kr.id: kr for kr in await repository.list_by_ids(session, org_id, set(key_result_ids))}
-    return [found.get(key_result_id) for key_result_id in key_result_ids]
-
-
-async def list_key_results(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    filters: KeyResultFilter | None = None,
-    *,
-    limit: int = 100,
-    after: uuid.UUID | None = None,
-) -> list[KeyResult]:
-    """Up to `limit` key results in creation order, starting after the key result `after`."""
-    return await repository.list_for_org(
-        session, org_id, filters or KeyResultFilter(), limit=check_page_size(limit), after=after
-    )
-
-
-async def key_results_by_objective(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[list[KeyResult]]:
-    """Key results (any state) of each objective, in the order of `objective_ids` (one query)."""
-    grouped: dict[uuid.UUID, list[KeyResult]] = {id: [] for id in objective_ids}
-    for key_result in await repository.list_for_objectives(session, org_id, set(objective_ids)):
-        grouped[key_result.objective_id].append(key_result)
-    return [grouped[id] for id in objective_ids]
 
 
 async def create_key_result(

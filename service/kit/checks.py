@@ -14,7 +14,6 @@ from service.models import Cycle, Metric, Person, Team
 
 TITLE_MAX = 300
 DESCRIPTION_MAX = 20_000
-PAGE_MAX = 1000
 
 
 class Reference(StrEnum):
@@ -64,14 +63,6 @@ def check_weight(weight: float, field: str = "weight") -> float:
             code=ErrorCode.OUT_OF_RANGE,
         )
     return float(weight)
-
-
-def check_page_size(limit: int) -> int:
-    if not 1 <= limit <= PAGE_MAX:
-        raise Invalid(
-            f"limit must be between 1 and {PAGE_MAX}", field="limit", code=ErrorCode.OUT_OF_RANGE
-        )
-    return limit
 
 
 async def reference_status(

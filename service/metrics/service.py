@@ -294,12 +294,6 @@ async def delete_metric_edge(session: AsyncSession, org_id: uuid.UUID, edge_id: 
     await emit(session, org_id, EventType.METRIC_EDGE_DELETED, edge_id, payload)
 
 
-async def list_metric_edges(
-    session: AsyncSession, org_id: uuid.UUID, metric_ids: list[uuid.UUID] | None = None
-) -> list[MetricEdge]:
-    return await repository.list_edges(session, org_id, metric_ids)
-
-
 # -- a small series read (the full metric-value semantics live in service/rollups/) -------
 
 

@@ -19,7 +19,6 @@ Decisions:
 """
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +30,6 @@ from service.kit import rows
 from service.kit.checks import (
     OwnerKind,
     check_owner_ref,
-    check_page_size,
     check_reference,
     check_weight,
     clean_description,
@@ -47,16 +45,12 @@ from service.models import (
 )
 from service.objectives import repository
 from service.objectives.schemas import (
-    AlignedObjective,
     AlignmentRead,
     ObjectiveCreate,
-    ObjectiveFilter,
     ObjectiveRead,
     ObjectiveUpdate,
 )
 from service.statuses import tracker
-
-SEARCH_MAX = 300
 
 INITIAL_STATES = frozenset({ObjectiveState.draft, ObjectiveState.active})
 TRANSITIONS: dict[ObjectiveState, frozenset[ObjectiveState]] = {
@@ -121,37 +115,6 @@ async def get_objective(
         objective_id,
         what="objective",
         lock="update" if for_update else None,
-    )
-
-
-async def get_objectives(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[Objective | None]:
-    """The objectives in the order of `objective_ids`, None where missing (for dataloaders)."""
-    found = {
-        objective.id: objective
-        for objective in await repository.list_by_ids(session, org_id, set(objective_ids))
-    }
-    return [found.get(objective_id) for objective_id in objective_ids]
-
-
-async def list_objectives(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    filters: ObjectiveFilter | None = None,
-    *,
-    limit: int = 100,
-    after: uuid.UUID | None = None,
-) -> list[Objective]:
-    """Up to `limit` objectives in creation order, starting after the objective `after`."""
-    filters = filters or ObjectiveFilter()
-    if filters.search is not None:
-        search = filters.search.strip()
-        if len(search) > SEARCH_MAX:
-            raise Invalid(f"search must be at most {SEARCH_MAX} characters", field="search")
-        filters = filters.model_copy(update={"search": search or None})
-    return await repository.list_for_org(
-        session, org_id, filters, limit=check_page_size(limit), after=after
     )
 
 
@@ -354,46 +317,6 @@ async def unalign(
     await emit(session, org_id, EventType.OBJECTIVE_UNALIGNED, child_id, payload)
 
 
-async def list_parents(
-    session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID
-) -> list[AlignedObjective]:
-    await get_objective(session, org_id, objective_id)
-    rows = await repository.parents_of(session, org_id, [objective_id])
-    return [AlignedObjective(objective=parent, weight=weight) for _, parent, weight in rows]
-
-
-async def list_children(
-    session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID
-) -> list[AlignedObjective]:
-    await get_objective(session, org_id, objective_id)
-    rows = await repository.children_of(session, org_id, [objective_id])
-    return [AlignedObjective(objective=child, weight=weight) for _, child, weight in rows]
-
-
-async def parents_by_objective(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[list[AlignedObjective]]:
-    """Parents of each objective, in the order of `objective_ids` (one query, for dataloaders)."""
-    grouped: dict[uuid.UUID, list[AlignedObjective]] = {id: [] for id in objective_ids}
-    for child_id, parent, weight in await repository.parents_of(
-        session, org_id, set(objective_ids)
-    ):
-        grouped[child_id].append(AlignedObjective(objective=parent, weight=weight))
-    return [grouped[id] for id in objective_ids]
-
-
-async def children_by_objective(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[list[AlignedObjective]]:
-    """Children of each objective, in the order of `objective_ids` (one query, for dataloaders)."""
-    grouped: dict[uuid.UUID, list[AlignedObjective]] = {id: [] for id in objective_ids}
-    for parent_id, child, weight in await repository.children_of(
-        session, org_id, set(objective_ids)
-    ):
-        grouped[parent_id].append(AlignedObjective(objective=child, weight=weight))
-    return [grouped[id] for id in objective_ids]
-
-
 async def link_metric(
     session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID, metric_id: uuid.UUID
 ) -> list[uuid.UUID]:
@@ -439,22 +362,3 @@ async def linked_metric_ids(
 ) -> list[uuid.UUID]:
     rows = await repository.metric_ids_of(session, org_id, [objective_id])
     return [metric_id for _, metric_id in rows]
-
-
-async def list_metric_ids(
-    session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID
-) -> list[uuid.UUID]:
-    await get_objective(session, org_id, objective_id)
-    return await linked_metric_ids(session, org_id, objective_id)
-
-
-async def metric_ids_by_objective(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[list[uuid.UUID]]:
-    """Metric ids each objective drives, in the order of `objective_ids` (for dataloaders)."""
-    grouped: dict[uuid.UUID, list[uuid.UUID]] = {id: [] for id in objective_ids}
-    for objective_id, metric_id in await repository.metric_ids_of(
-        session, org_id, set(objective_ids)
-    ):
-        grouped[objective_id].append(metric_id)
-    return [grouped[id] for id in objective_ids]

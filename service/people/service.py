@@ -144,27 +144,6 @@ async def get_person(session: AsyncSession, org_id: uuid.UUID, person_id: uuid.U
     return await rows.get_one(session, Person, org_id, person_id, what="person")
 
 
-async def list_people(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    kind: PersonKind | None = None,
-    include_archived: bool = False,
-) -> list[Person]:
-    return await repository.list_for_org(
-        session, org_id, kind=kind, include_archived=include_archived
-    )
-
-
-async def people_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, person_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Person]:
-    """People of the organization among `person_ids`, for batched loading; others are absent."""
-    return {
-        person.id: person for person in await repository.list_by_ids(session, org_id, person_ids)
-    }
-
-
 async def update_person(
     session: AsyncSession, org_id: uuid.UUID, person_id: uuid.UUID, data: PersonUpdate
 ) -> Person:
