@@ -1,11 +1,11 @@
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from schema.api_keys.types import ApiKey
 from schema.core.context import Context
 from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
 from schema.core.permissions import require_scope
+from service.auth import repository
 from service.models import ApiKey as ApiKeyModel
 from service.models import Scope
 
@@ -23,12 +23,11 @@ class ApiKeyQueries:
         before: str | None = None,
     ) -> Connection[ApiKey]:
         require_scope(info, Scope.admin)
-        statement = select(ApiKeyModel).where(ApiKeyModel.org_id == info.context.principal.org_id)
-        if not include_revoked:
-            statement = statement.where(ApiKeyModel.revoked_at.is_(None))
         return await paginate(
             info,
-            statement,
+            repository.keys_statement(
+                info.context.principal.org_id, include_revoked=include_revoked
+            ),
             order=ApiKeyModel.created_at,
             id_column=ApiKeyModel.id,
             direction=OrderDirection.ASC,

@@ -2,17 +2,16 @@ from datetime import date
 from enum import Enum
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from schema.commitments.types import Commitment, CommitmentState
-from schema.core.connections import text_search
 from schema.core.context import Context
 from schema.core.enum_values import raw
-from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.pagination import Connection, OrderDirection, PageArgs, list_page
 from schema.core.relay import decode_optional_id
+from service import models
+from service.commitments import filters
 from service.models import Commitment as CommitmentModel
-from service.models import CommitmentKeyResult, TeamMember
 
 
 @strawberry.enum(description="Orderings of commitments.")
@@ -51,6 +50,18 @@ class CommitmentOrder:
     )
 
 
+def parse(filter: CommitmentFilter) -> filters.CommitmentFilter:
+    return filters.CommitmentFilter(
+        search=filter.search,
+        owner_person_id=decode_optional_id(filter.owner, "Person", field="filter.owner"),
+        team_id=decode_optional_id(filter.team, "Team", field="filter.team"),
+        key_result_id=decode_optional_id(filter.key_result, "KeyResult", field="filter.keyResult"),
+        states=[models.CommitmentState(raw(state)) for state in filter.state or ()],
+        due_before=filter.due_before,
+        due_after=filter.due_after,
+    )
+
+
 @strawberry.type
 class CommitmentQueries:
     @strawberry.field(description="Commitments of the organization.")
@@ -64,48 +75,14 @@ class CommitmentQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Commitment]:
-        org_id = info.context.principal.org_id
-        filter = filter or CommitmentFilter()
-        order = order_by or CommitmentOrder(field=CommitmentOrderField.DUE_ON)
-        statement = select(CommitmentModel).where(
-            CommitmentModel.org_id == org_id, *text_search(filter.search, CommitmentModel.title)
+        statement = filters.select_commitments(
+            info.context.principal.org_id, parse(filter or CommitmentFilter())
         )
-        owner_id = decode_optional_id(filter.owner, "Person", field="filter.owner")
-        if owner_id is not None:
-            statement = statement.where(CommitmentModel.owner_person_id == owner_id)
-        team_id = decode_optional_id(filter.team, "Team", field="filter.team")
-        if team_id is not None:
-            statement = statement.where(
-                CommitmentModel.owner_person_id.in_(
-                    select(TeamMember.person_id).where(
-                        TeamMember.org_id == org_id, TeamMember.team_id == team_id
-                    )
-                )
-            )
-        key_result_id = decode_optional_id(filter.key_result, "KeyResult", field="filter.keyResult")
-        if key_result_id is not None:
-            statement = statement.where(
-                CommitmentModel.id.in_(
-                    select(CommitmentKeyResult.commitment_id).where(
-                        CommitmentKeyResult.org_id == org_id,
-                        CommitmentKeyResult.key_result_id == key_result_id,
-                    )
-                )
-            )
-        if filter.state:
-            statement = statement.where(
-                CommitmentModel.state.in_([raw(state) for state in filter.state])
-            )
-        if filter.due_before is not None:
-            statement = statement.where(CommitmentModel.due_on <= filter.due_before)
-        if filter.due_after is not None:
-            statement = statement.where(CommitmentModel.due_on >= filter.due_after)
-        return await paginate(
+        return await list_page(
             info,
             statement,
-            order=getattr(CommitmentModel, raw(order.field)),
-            id_column=CommitmentModel.id,
-            direction=order.direction,
-            page=PageArgs(first, after, last, before),
-            to_node=Commitment.from_model,
+            CommitmentModel,
+            order_by or CommitmentOrder(field=CommitmentOrderField.DUE_ON),
+            PageArgs(first, after, last, before),
+            Commitment.from_model,
         )

@@ -8,17 +8,18 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.types import Info
 
+from schema.core.enum_values import raw
 from schema.core.errors import ApiError, ErrorCodes
 from schema.core.loaders import Database
 
@@ -166,3 +167,43 @@ async def paginate(
     )
     count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
     return Connection(edges=edges, page_info=page_info, count_statement=count_statement, db=db)
+
+
+class Ordering(Protocol):
+    """An `XOrder` input: a field enum whose values name columns, and a direction."""
+
+    @property
+    def field(self) -> Enum: ...
+
+    @property
+    def direction(self) -> OrderDirection: ...
+
+
+Keep = Callable[[list[uuid.UUID]], Awaitable[list[uuid.UUID]]]
+"""Which of the candidate ids to keep, for filters computed outside SQL (e.g. a status)."""
+
+
+async def list_page(
+    info: Info[Any, Any],
+    statement: Select[Any],
+    model: Any,
+    order: Ordering,
+    page: PageArgs,
+    to_node: Callable[[Any], T],
+    *,
+    keep: Keep | None = None,
+) -> Connection[T]:
+    """One page of a filtered list of `model` (the domain's statement), ordered by the column
+    `order` names and then the id; with `keep`, only the rows whose ids it keeps."""
+    if keep is not None:
+        candidates = await info.context.db.scalars(statement.with_only_columns(model.id))
+        statement = statement.where(model.id.in_(await keep(list(candidates))))
+    return await paginate(
+        info,
+        statement,
+        order=getattr(model, raw(order.field)),
+        id_column=model.id,
+        direction=order.direction,
+        page=page,
+        to_node=to_node,
+    )

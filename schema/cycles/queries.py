@@ -2,15 +2,13 @@ from datetime import date
 from enum import Enum
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
-from schema.core.connections import text_search
 from schema.core.context import Context
-from schema.core.enum_values import raw
-from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.pagination import Connection, OrderDirection, PageArgs, list_page
 from schema.core.relay import decode_optional_id
 from schema.cycles.types import Cycle
+from service.cycles import filters
 from service.models import Cycle as CycleModel
 
 
@@ -41,6 +39,15 @@ class CycleOrder:
     )
 
 
+def parse(filter: CycleFilter) -> filters.CycleFilter:
+    return filters.CycleFilter(
+        search=filter.search,
+        parent_cycle_id=decode_optional_id(filter.parent, "Cycle", field="filter.parent"),
+        active_on=filter.active_on,
+        include_archived=filter.include_archived,
+    )
+
+
 @strawberry.type
 class CycleQueries:
     @strawberry.field(description="Cycles of the organization.")
@@ -54,27 +61,14 @@ class CycleQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Cycle]:
-        filter = filter or CycleFilter()
-        order = order_by or CycleOrder(field=CycleOrderField.STARTS_ON)
-        statement = select(CycleModel).where(
-            CycleModel.org_id == info.context.principal.org_id,
-            *text_search(filter.search, CycleModel.name),
+        statement = filters.select_cycles(
+            info.context.principal.org_id, parse(filter or CycleFilter())
         )
-        parent_id = decode_optional_id(filter.parent, "Cycle", field="filter.parent")
-        if parent_id is not None:
-            statement = statement.where(CycleModel.parent_cycle_id == parent_id)
-        if filter.active_on is not None:
-            statement = statement.where(
-                CycleModel.starts_on <= filter.active_on, CycleModel.ends_on >= filter.active_on
-            )
-        if not filter.include_archived:
-            statement = statement.where(CycleModel.archived_at.is_(None))
-        return await paginate(
+        return await list_page(
             info,
             statement,
-            order=getattr(CycleModel, raw(order.field)),
-            id_column=CycleModel.id,
-            direction=order.direction,
-            page=PageArgs(first, after, last, before),
-            to_node=Cycle.from_model,
+            CycleModel,
+            order_by or CycleOrder(field=CycleOrderField.STARTS_ON),
+            PageArgs(first, after, last, before),
+            Cycle.from_model,
         )

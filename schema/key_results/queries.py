@@ -2,20 +2,18 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
-from sqlalchemy import or_, select
 from strawberry.types import Info
 
-from schema.core.connections import text_search
 from schema.core.context import Context
 from schema.core.enum_values import raw
-from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.pagination import Connection, OrderDirection, PageArgs, list_page
 from schema.core.relay import decode_optional_id
 from schema.key_results.types import KeyResult, KeyResultState, Measure
 from schema.rollups import fields as rollup_fields
 from schema.rollups.types import Status
+from service import models
+from service.key_results import filters
 from service.models import KeyResult as KeyResultModel
-from service.models import Objective as ObjectiveModel
-from service.models import TeamMember
 
 
 @strawberry.enum(description="Orderings of key results.")
@@ -63,6 +61,19 @@ class KeyResultOrder:
     )
 
 
+def parse(filter: KeyResultFilter) -> filters.KeyResultFilter:
+    return filters.KeyResultFilter(
+        search=filter.search,
+        objective_id=decode_optional_id(filter.objective, "Objective", field="filter.objective"),
+        cycle_id=decode_optional_id(filter.cycle, "Cycle", field="filter.cycle"),
+        owner_person_id=decode_optional_id(filter.owner, "Person", field="filter.owner"),
+        team_id=decode_optional_id(filter.team, "Team", field="filter.team"),
+        metric_id=decode_optional_id(filter.metric, "Metric", field="filter.metric"),
+        measure=models.Measure(raw(filter.measure)) if filter.measure is not None else None,
+        state=models.KeyResultState(raw(filter.state)) if filter.state is not None else None,
+    )
+
+
 @strawberry.type
 class KeyResultQueries:
     @strawberry.field(description="Key results of the organization.")
@@ -76,61 +87,14 @@ class KeyResultQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[KeyResult]:
-        org_id = info.context.principal.org_id
         filter = filter or KeyResultFilter()
-        order = order_by or KeyResultOrder(field=KeyResultOrderField.CREATED_AT)
-        statement = select(KeyResultModel).where(
-            KeyResultModel.org_id == org_id, *text_search(filter.search, KeyResultModel.title)
-        )
-        objective_id = decode_optional_id(filter.objective, "Objective", field="filter.objective")
-        if objective_id is not None:
-            statement = statement.where(KeyResultModel.objective_id == objective_id)
-        cycle_id = decode_optional_id(filter.cycle, "Cycle", field="filter.cycle")
-        if cycle_id is not None:
-            statement = statement.where(
-                KeyResultModel.objective_id.in_(
-                    select(ObjectiveModel.id).where(
-                        ObjectiveModel.org_id == org_id, ObjectiveModel.cycle_id == cycle_id
-                    )
-                )
-            )
-        owner_id = decode_optional_id(filter.owner, "Person", field="filter.owner")
-        if owner_id is not None:
-            statement = statement.where(KeyResultModel.owner_person_id == owner_id)
-        team_id = decode_optional_id(filter.team, "Team", field="filter.team")
-        if team_id is not None:
-            members = select(TeamMember.person_id).where(
-                TeamMember.org_id == org_id, TeamMember.team_id == team_id
-            )
-            team_objectives = select(ObjectiveModel.id).where(
-                ObjectiveModel.org_id == org_id,
-                or_(
-                    ObjectiveModel.owner_team_id == team_id,
-                    ObjectiveModel.owner_person_id.in_(members),
-                ),
-            )
-            statement = statement.where(KeyResultModel.objective_id.in_(team_objectives))
-        metric_id = decode_optional_id(filter.metric, "Metric", field="filter.metric")
-        if metric_id is not None:
-            statement = statement.where(KeyResultModel.metric_id == metric_id)
-        if filter.measure is not None:
-            statement = statement.where(KeyResultModel.measure == raw(filter.measure))
-        if filter.state is not None:
-            statement = statement.where(KeyResultModel.state == raw(filter.state))
-        if filter.status:
-            candidates = await info.context.db.scalars(
-                statement.with_only_columns(KeyResultModel.id)
-            )
-            matching = await rollup_fields.with_status(
-                info, "KeyResult", list(candidates), filter.status, filter.status_as_of
-            )
-            statement = statement.where(KeyResultModel.id.in_(matching))
-        return await paginate(
+        statement = filters.select_key_results(info.context.principal.org_id, parse(filter))
+        return await list_page(
             info,
             statement,
-            order=getattr(KeyResultModel, raw(order.field)),
-            id_column=KeyResultModel.id,
-            direction=order.direction,
-            page=PageArgs(first, after, last, before),
-            to_node=KeyResult.from_model,
+            KeyResultModel,
+            order_by or KeyResultOrder(field=KeyResultOrderField.CREATED_AT),
+            PageArgs(first, after, last, before),
+            KeyResult.from_model,
+            keep=rollup_fields.status_filter(info, "KeyResult", filter.status, filter.status_as_of),
         )

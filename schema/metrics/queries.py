@@ -1,15 +1,15 @@
 from enum import Enum
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
-from schema.core.connections import text_search
 from schema.core.context import Context
 from schema.core.enum_values import raw
-from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.pagination import Connection, OrderDirection, PageArgs, list_page
 from schema.core.relay import decode_optional_id
 from schema.metrics.types import Metric, MetricKind
+from service import models
+from service.metrics import filters, repository, service
 from service.models import Metric as MetricModel
 
 
@@ -40,27 +40,32 @@ class MetricOrder:
     )
 
 
+def parse(filter: MetricFilter) -> filters.MetricFilter:
+    return filters.MetricFilter(
+        search=filter.search,
+        kind=models.MetricKind(raw(filter.kind)) if filter.kind is not None else None,
+        owner_person_id=decode_optional_id(filter.owner, "Person", field="filter.owner"),
+        include_archived=filter.include_archived,
+    )
+
+
 @strawberry.type
 class MetricQueries:
     @strawberry.field(description="The organization's North Star metric, if one is set.")
     async def north_star(self, info: Info[Context, None]) -> Metric | None:
         ctx = info.context
-        rows = await ctx.db.scalars(
-            select(MetricModel).where(
-                MetricModel.org_id == ctx.principal.org_id, MetricModel.is_north_star.is_(True)
-            )
+        model = await ctx.db.run(
+            lambda session: service.get_north_star(session, ctx.principal.org_id)
         )
-        return Metric.from_model(rows[0]) if rows else None
+        return Metric.from_model(model) if model is not None else None
 
     @strawberry.field(description="The metric with this key, if any.")
     async def metric(self, info: Info[Context, None], key: str) -> Metric | None:
         ctx = info.context
-        rows = await ctx.db.scalars(
-            select(MetricModel).where(
-                MetricModel.org_id == ctx.principal.org_id, MetricModel.key == key
-            )
+        model = await ctx.db.run(
+            lambda session: repository.get_by_key(session, ctx.principal.org_id, key)
         )
-        return Metric.from_model(rows[0]) if rows else None
+        return Metric.from_model(model) if model is not None else None
 
     @strawberry.field(description="Metrics of the organization.")
     async def metrics(
@@ -73,25 +78,14 @@ class MetricQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Metric]:
-        filter = filter or MetricFilter()
-        order = order_by or MetricOrder(field=MetricOrderField.KEY)
-        statement = select(MetricModel).where(
-            MetricModel.org_id == info.context.principal.org_id,
-            *text_search(filter.search, MetricModel.key, MetricModel.name),
+        statement = filters.select_metrics(
+            info.context.principal.org_id, parse(filter or MetricFilter())
         )
-        if filter.kind is not None:
-            statement = statement.where(MetricModel.kind == raw(filter.kind))
-        owner_id = decode_optional_id(filter.owner, "Person", field="filter.owner")
-        if owner_id is not None:
-            statement = statement.where(MetricModel.owner_person_id == owner_id)
-        if not filter.include_archived:
-            statement = statement.where(MetricModel.archived_at.is_(None))
-        return await paginate(
+        return await list_page(
             info,
             statement,
-            order=getattr(MetricModel, raw(order.field)),
-            id_column=MetricModel.id,
-            direction=order.direction,
-            page=PageArgs(first, after, last, before),
-            to_node=Metric.from_model,
+            MetricModel,
+            order_by or MetricOrder(field=MetricOrderField.KEY),
+            PageArgs(first, after, last, before),
+            Metric.from_model,
         )

@@ -2,20 +2,19 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
-from sqlalchemy import exists, or_, select
 from strawberry.types import Info
 
-from schema.core.connections import text_search
 from schema.core.context import Context
 from schema.core.enum_values import raw
 from schema.core.errors import InvalidId
-from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.pagination import Connection, OrderDirection, PageArgs, list_page
 from schema.core.relay import decode_optional_id, parse_global_id
 from schema.objectives.types import Objective, ObjectiveState
 from schema.rollups import fields as rollup_fields
 from schema.rollups.types import Status
-from service.models import Alignment, TeamMember
+from service import models
 from service.models import Objective as ObjectiveModel
+from service.objectives import filters
 
 
 @strawberry.enum(description="Orderings of objectives.")
@@ -60,6 +59,33 @@ class ObjectiveOrder:
     )
 
 
+def parse(filter: ObjectiveFilter) -> filters.ObjectiveFilter:
+    cycle_id = decode_optional_id(filter.cycle, "Cycle", field="filter.cycle")
+    owner_team_id = owner_person_id = None
+    if filter.owner is not None:
+        type_name, owner_id = parse_global_id(filter.owner)
+        if type_name == "Team":
+            owner_team_id = owner_id
+        elif type_name == "Person":
+            owner_person_id = owner_id
+        else:
+            raise InvalidId(
+                f"{filter.owner!r} is not the ID of a Team or Person", field="filter.owner"
+            )
+    return filters.ObjectiveFilter(
+        search=filter.search,
+        cycle_id=cycle_id,
+        owner_team_id=owner_team_id,
+        owner_person_id=owner_person_id,
+        team_id=decode_optional_id(filter.team, "Team", field="filter.team"),
+        states=[models.ObjectiveState(raw(state)) for state in filter.state]
+        if filter.state
+        else None,
+        parent_id=decode_optional_id(filter.parent, "Objective", field="filter.parent"),
+        top_level=filter.top_level,
+    )
+
+
 @strawberry.type
 class ObjectiveQueries:
     @strawberry.field(description="Objectives of the organization.")
@@ -73,69 +99,14 @@ class ObjectiveQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Objective]:
-        org_id = info.context.principal.org_id
         filter = filter or ObjectiveFilter()
-        order = order_by or ObjectiveOrder(field=ObjectiveOrderField.CREATED_AT)
-        statement = select(ObjectiveModel).where(
-            ObjectiveModel.org_id == org_id, *text_search(filter.search, ObjectiveModel.title)
-        )
-        cycle_id = decode_optional_id(filter.cycle, "Cycle", field="filter.cycle")
-        if cycle_id is not None:
-            statement = statement.where(ObjectiveModel.cycle_id == cycle_id)
-        if filter.owner is not None:
-            type_name, owner_id = parse_global_id(filter.owner)
-            if type_name == "Team":
-                statement = statement.where(ObjectiveModel.owner_team_id == owner_id)
-            elif type_name == "Person":
-                statement = statement.where(ObjectiveModel.owner_person_id == owner_id)
-            else:
-                raise InvalidId(
-                    f"{filter.owner!r} is not the ID of a Team or Person", field="filter.owner"
-                )
-        team_id = decode_optional_id(filter.team, "Team", field="filter.team")
-        if team_id is not None:
-            members = select(TeamMember.person_id).where(
-                TeamMember.org_id == org_id, TeamMember.team_id == team_id
-            )
-            statement = statement.where(
-                or_(
-                    ObjectiveModel.owner_team_id == team_id,
-                    ObjectiveModel.owner_person_id.in_(members),
-                )
-            )
-        states = [raw(state) for state in filter.state] if filter.state else None
-        if states is not None:
-            statement = statement.where(ObjectiveModel.state.in_(states))
-        else:
-            statement = statement.where(ObjectiveModel.state != "archived")
-        parent_id = decode_optional_id(filter.parent, "Objective", field="filter.parent")
-        if parent_id is not None:
-            statement = statement.where(
-                ObjectiveModel.id.in_(
-                    select(Alignment.child_objective_id).where(
-                        Alignment.org_id == org_id, Alignment.parent_objective_id == parent_id
-                    )
-                )
-            )
-        if filter.top_level is not None:
-            has_parent = exists().where(
-                Alignment.org_id == org_id, Alignment.child_objective_id == ObjectiveModel.id
-            )
-            statement = statement.where(~has_parent if filter.top_level else has_parent)
-        if filter.status:
-            candidates = await info.context.db.scalars(
-                statement.with_only_columns(ObjectiveModel.id)
-            )
-            matching = await rollup_fields.with_status(
-                info, "Objective", list(candidates), filter.status, filter.status_as_of
-            )
-            statement = statement.where(ObjectiveModel.id.in_(matching))
-        return await paginate(
+        statement = filters.select_objectives(info.context.principal.org_id, parse(filter))
+        return await list_page(
             info,
             statement,
-            order=getattr(ObjectiveModel, raw(order.field)),
-            id_column=ObjectiveModel.id,
-            direction=order.direction,
-            page=PageArgs(first, after, last, before),
-            to_node=Objective.from_model,
+            ObjectiveModel,
+            order_by or ObjectiveOrder(field=ObjectiveOrderField.CREATED_AT),
+            PageArgs(first, after, last, before),
+            Objective.from_model,
+            keep=rollup_fields.status_filter(info, "Objective", filter.status, filter.status_as_of),
         )

@@ -1,17 +1,16 @@
 from enum import Enum
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
-from schema.core.connections import text_search
 from schema.core.context import Context
 from schema.core.enum_values import raw
-from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.pagination import Connection, OrderDirection, PageArgs, list_page
 from schema.core.relay import decode_optional_id
 from schema.people.types import Person, PersonKind
+from service import models
 from service.models import Person as PersonModel
-from service.models import TeamMember
+from service.people import filters
 
 
 @strawberry.enum(description="Orderings of people.")
@@ -36,6 +35,15 @@ class PersonOrder:
     )
 
 
+def parse(filter: PersonFilter) -> filters.PersonFilter:
+    return filters.PersonFilter(
+        search=filter.search,
+        kind=models.PersonKind(raw(filter.kind)) if filter.kind is not None else None,
+        team_id=decode_optional_id(filter.team, "Team", field="filter.team"),
+        include_archived=filter.include_archived,
+    )
+
+
 @strawberry.type
 class PeopleQueries:
     @strawberry.field(description="People of the organization.")
@@ -49,32 +57,14 @@ class PeopleQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Person]:
-        filter = filter or PersonFilter()
-        order = order_by or PersonOrder(field=PersonOrderField.NAME)
-        statement = select(PersonModel).where(
-            PersonModel.org_id == info.context.principal.org_id,
-            *text_search(filter.search, PersonModel.name, PersonModel.email),
+        statement = filters.select_people(
+            info.context.principal.org_id, parse(filter or PersonFilter())
         )
-        if filter.kind is not None:
-            statement = statement.where(PersonModel.kind == raw(filter.kind))
-        if not filter.include_archived:
-            statement = statement.where(PersonModel.archived_at.is_(None))
-        team_id = decode_optional_id(filter.team, "Team", field="filter.team")
-        if team_id is not None:
-            statement = statement.where(
-                PersonModel.id.in_(
-                    select(TeamMember.person_id).where(
-                        TeamMember.org_id == info.context.principal.org_id,
-                        TeamMember.team_id == team_id,
-                    )
-                )
-            )
-        return await paginate(
+        return await list_page(
             info,
             statement,
-            order=getattr(PersonModel, raw(order.field)),
-            id_column=PersonModel.id,
-            direction=order.direction,
-            page=PageArgs(first, after, last, before),
-            to_node=Person.from_model,
+            PersonModel,
+            order_by or PersonOrder(field=PersonOrderField.NAME),
+            PageArgs(first, after, last, before),
+            Person.from_model,
         )

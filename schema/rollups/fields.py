@@ -478,6 +478,23 @@ async def metric_components(
         return None
 
 
+def status_filter(
+    info: Info[Any, Any],
+    type_name: str,
+    statuses: Sequence[Status] | None,
+    as_of: datetime | None,
+) -> Callable[[list[uuid.UUID]], Awaitable[list[uuid.UUID]]] | None:
+    """A list's `status` filter as the ids to keep among its candidates; None without one."""
+    if not statuses:
+        return None
+    wanted = list(statuses)
+
+    async def keep(ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        return await with_status(info, type_name, ids, wanted, as_of)
+
+    return keep
+
+
 async def with_status(
     info: Info[Any, Any],
     type_name: str,

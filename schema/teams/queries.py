@@ -1,16 +1,14 @@
 from enum import Enum
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
-from schema.core.connections import text_search
 from schema.core.context import Context
-from schema.core.enum_values import raw
-from schema.core.pagination import Connection, OrderDirection, PageArgs, paginate
+from schema.core.pagination import Connection, OrderDirection, PageArgs, list_page
 from schema.core.relay import decode_optional_id
 from schema.teams.types import Team
 from service.models import Team as TeamModel
+from service.teams import filters
 
 
 @strawberry.enum(description="Orderings of teams.")
@@ -39,6 +37,15 @@ class TeamOrder:
     )
 
 
+def parse(filter: TeamFilter) -> filters.TeamFilter:
+    return filters.TeamFilter(
+        search=filter.search,
+        parent_team_id=decode_optional_id(filter.parent, "Team", field="filter.parent"),
+        top_level=filter.top_level,
+        include_archived=filter.include_archived,
+    )
+
+
 @strawberry.type
 class TeamQueries:
     @strawberry.field(description="Teams of the organization.")
@@ -52,29 +59,14 @@ class TeamQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Team]:
-        filter = filter or TeamFilter()
-        order = order_by or TeamOrder(field=TeamOrderField.NAME)
-        statement = select(TeamModel).where(
-            TeamModel.org_id == info.context.principal.org_id,
-            *text_search(filter.search, TeamModel.name),
+        statement = filters.select_teams(
+            info.context.principal.org_id, parse(filter or TeamFilter())
         )
-        parent_id = decode_optional_id(filter.parent, "Team", field="filter.parent")
-        if parent_id is not None:
-            statement = statement.where(TeamModel.parent_team_id == parent_id)
-        if filter.top_level is not None:
-            statement = statement.where(
-                TeamModel.parent_team_id.is_(None)
-                if filter.top_level
-                else TeamModel.parent_team_id.is_not(None)
-            )
-        if not filter.include_archived:
-            statement = statement.where(TeamModel.archived_at.is_(None))
-        return await paginate(
+        return await list_page(
             info,
             statement,
-            order=getattr(TeamModel, raw(order.field)),
-            id_column=TeamModel.id,
-            direction=order.direction,
-            page=PageArgs(first, after, last, before),
-            to_node=Team.from_model,
+            TeamModel,
+            order_by or TeamOrder(field=TeamOrderField.NAME),
+            PageArgs(first, after, last, before),
+            Team.from_model,
         )

@@ -15,6 +15,7 @@ from schema.webhooks.types import (
     WebhookEventType,
 )
 from service.events import catalog
+from service.kit import rows
 from service.models import Delivery, DeliveryAttempt, Event, Scope
 from service.models import WebhookEndpoint as WebhookEndpointModel
 from service.webhooks import repository
@@ -30,8 +31,8 @@ async def load_delivery_details(info: Info[Context, None], nodes: list[WebhookDe
 
     async def load(session: AsyncSession) -> tuple[list[DeliveryAttempt], list[Event]]:
         attempts = await repository.attempts_by_delivery_ids(session, db.org_id, ids)
-        events = await repository.events_by_ids(session, db.org_id, list(event_ids))
-        return attempts, events
+        events = await rows.get_by_ids(session, Event, db.org_id, list(event_ids))
+        return attempts, [event for event in events if event is not None]
 
     attempts, events = await db.run(load)
     by_id = {event.id: event for event in events}

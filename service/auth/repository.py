@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import ApiKey
@@ -25,15 +25,16 @@ async def active_key_by_hash(
     return None if row is None else (row[0], row[1], list(row[2]))
 
 
-async def get(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
-    result = await session.execute(
-        select(ApiKey).where(ApiKey.org_id == org_id, ApiKey.id == key_id)
-    )
-    return result.scalar_one_or_none()
+def keys_statement(org_id: uuid.UUID, *, include_revoked: bool) -> Select[ApiKey]:
+    """The organization's keys, for the GraphQL list and the command line."""
+    statement = select(ApiKey).where(ApiKey.org_id == org_id)
+    if not include_revoked:
+        statement = statement.where(ApiKey.revoked_at.is_(None))
+    return statement
 
 
 async def list_for_org(session: AsyncSession, org_id: uuid.UUID) -> list[ApiKey]:
-    result = await session.execute(
-        select(ApiKey).where(ApiKey.org_id == org_id).order_by(ApiKey.created_at, ApiKey.id)
-    )
+    """Every key of the organization, revoked ones too, oldest first."""
+    statement = keys_statement(org_id, include_revoked=True)
+    result = await session.execute(statement.order_by(ApiKey.created_at, ApiKey.id))
     return list(result.scalars())

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import keys, repository
 from service.auth.principal import Principal
-from service.errors import Invalid, NotFound
+from service.errors import Invalid
+from service.kit import rows
 from service.models import ApiKey, Scope
 
 
@@ -69,9 +70,7 @@ async def authenticate(session: AsyncSession, raw_key: str) -> Principal | None:
 
 
 async def revoke_key(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
-    api_key = await repository.get(session, org_id, key_id)
-    if api_key is None:
-        raise NotFound("API key not found", field="id")
+    api_key = await rows.get_one(session, ApiKey, org_id, key_id, what="API key")
     if api_key.revoked_at is None:
         api_key.revoked_at = datetime.now(UTC)
         await session.flush()

@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.check_ins import repository
 from service.check_ins.schemas import CheckInCreate, CheckInRead
 from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
 from service.key_results.service import get_key_result, refuse_if_archived
+from service.kit import rows
+from service.kit.checks import check_reference
 from service.models import CheckIn, KeyResult, Measure, Person
-from service.objectives.service import check_page_size, check_reference
 from service.statuses import tracker
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -128,13 +128,6 @@ async def create_check_in(
     return check_in
 
 
-async def get_check_in(session: AsyncSession, org_id: uuid.UUID, check_in_id: uuid.UUID) -> CheckIn:
-    check_in = await repository.get(session, org_id, check_in_id)
-    if check_in is None:
-        raise NotFound("check-in not found", field="id")
-    return check_in
-
-
 async def retract_check_in(
     session: AsyncSession,
     org_id: uuid.UUID,
@@ -142,9 +135,9 @@ async def retract_check_in(
     *,
     now: datetime | None = None,
 ) -> CheckIn:
-    check_in = await repository.get(session, org_id, check_in_id, for_update=True)
-    if check_in is None:
-        raise NotFound("check-in not found", field="id")
+    check_in = await rows.get_one(
+        session, CheckIn, org_id, check_in_id, what="check-in", lock="update"
+    )
     if check_in.retracted_at is not None:
         raise DomainError("the check-in is already retracted", code=ErrorCode.INVALID_STATE)
     key_result = await get_key_result(session, org_id, check_in.key_result_id, for_share=True)
@@ -157,24 +150,3 @@ async def retract_check_in(
     )
     await tracker.announce_changes(session, org_id, before)
     return check_in
-
-
-async def list_check_ins(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    key_result_id: uuid.UUID,
-    *,
-    include_retracted: bool = True,
-    limit: int = 100,
-    after: uuid.UUID | None = None,
-) -> list[CheckIn]:
-    """Newest first (observed_at desc, recorded_at desc), the page after the check-in `after`."""
-    await get_key_result(session, org_id, key_result_id, field="key_result_id")
-    return await repository.list_for_key_result(
-        session,
-        org_id,
-        key_result_id,
-        include_retracted=include_retracted,
-        limit=check_page_size(limit),
-        after=after,
-    )

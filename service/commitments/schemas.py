@@ -29,21 +29,6 @@ class CommitmentUpdate(BaseModel):
     due_on: date | None = None
 
 
-class CommitmentFilter(BaseModel):
-    """Filters of a commitment list; all given ones must hold.
-
-    `due_before` and `due_after` are strict: due_on < due_before, due_on > due_after.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    owner_person_id: uuid.UUID | None = None
-    states: list[CommitmentState] | None = None
-    due_before: date | None = None
-    due_after: date | None = None
-    key_result_id: uuid.UUID | None = None
-
-
 class CommitmentRead(BaseModel):
     """A commitment as events and REST responses show it."""
 

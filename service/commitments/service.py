@@ -16,7 +16,7 @@ Decisions:
 """
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,17 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.commitments import repository
 from service.commitments.schemas import (
     CommitmentCreate,
-    CommitmentFilter,
     CommitmentRead,
     CommitmentUpdate,
 )
 from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
-from service.key_results import repository as key_results_repository
-from service.key_results.service import check_person_owner
-from service.models import Commitment, CommitmentState
-from service.objectives.service import check_page_size, clean_title
+from service.kit import rows
+from service.kit.checks import check_person_owner, clean_title
+from service.models import Commitment, CommitmentState, KeyResult
 
 SUCCESS_CRITERIA_MAX = 5000
 EVIDENCE_URL_MAX = 2048
@@ -95,9 +93,10 @@ def check_done_at(done_at: datetime | None, now: datetime) -> datetime:
 async def check_key_results(
     session: AsyncSession, org_id: uuid.UUID, key_result_ids: Collection[uuid.UUID]
 ) -> None:
-    found = await key_results_repository.list_by_ids(session, org_id, key_result_ids)
-    if len(found) != len(set(key_result_ids)):
-        missing = sorted(str(id) for id in set(key_result_ids) - {kr.id for kr in found})
+    wanted = list(set(key_result_ids))
+    found = await rows.get_by_ids(session, KeyResult, org_id, wanted)
+    if None in found:
+        missing = sorted(str(id) for id, row in zip(wanted, found, strict=True) if row is None)
         raise NotFound(f"key results not found: {', '.join(missing)}", field="key_result_ids")
 
 
@@ -112,64 +111,14 @@ def require_state(commitment: Commitment, allowed: set[CommitmentState], action:
 async def get_commitment(
     session: AsyncSession, org_id: uuid.UUID, commitment_id: uuid.UUID, *, for_update: bool = False
 ) -> Commitment:
-    commitment = await repository.get(session, org_id, commitment_id, for_update=for_update)
-    if commitment is None:
-        raise NotFound("commitment not found", field="id")
-    return commitment
-
-
-async def get_commitments(
-    session: AsyncSession, org_id: uuid.UUID, commitment_ids: Sequence[uuid.UUID]
-) -> list[Commitment | None]:
-    """The commitments in the order of `commitment_ids`, None where missing (for dataloaders)."""
-    found = {c.id: c for c in await repository.list_by_ids(session, org_id, set(commitment_ids))}
-    return [found.get(commitment_id) for commitment_id in commitment_ids]
-
-
-async def list_commitments(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    filters: CommitmentFilter | None = None,
-    *,
-    limit: int = 100,
-    after: uuid.UUID | None = None,
-) -> list[Commitment]:
-    """Up to `limit` commitments by due date, starting after the commitment `after`."""
-    return await repository.list_for_org(
-        session, org_id, filters or CommitmentFilter(), limit=check_page_size(limit), after=after
+    return await rows.get_one(
+        session,
+        Commitment,
+        org_id,
+        commitment_id,
+        what="commitment",
+        lock="update" if for_update else None,
     )
-
-
-async def list_key_result_ids(
-    session: AsyncSession, org_id: uuid.UUID, commitment_id: uuid.UUID
-) -> list[uuid.UUID]:
-    await get_commitment(session, org_id, commitment_id)
-    rows = await repository.key_result_ids_of(session, org_id, [commitment_id])
-    return [key_result_id for _, key_result_id in rows]
-
-
-async def key_result_ids_by_commitment(
-    session: AsyncSession, org_id: uuid.UUID, commitment_ids: Sequence[uuid.UUID]
-) -> list[list[uuid.UUID]]:
-    """Supported key-result ids of each commitment, in input order (one query)."""
-    grouped: dict[uuid.UUID, list[uuid.UUID]] = {id: [] for id in commitment_ids}
-    for commitment_id, key_result_id in await repository.key_result_ids_of(
-        session, org_id, set(commitment_ids)
-    ):
-        grouped[commitment_id].append(key_result_id)
-    return [grouped[id] for id in commitment_ids]
-
-
-async def commitment_ids_by_key_result(
-    session: AsyncSession, org_id: uuid.UUID, key_result_ids: Sequence[uuid.UUID]
-) -> list[list[uuid.UUID]]:
-    """Ids of the commitments supporting each key result, in input order (one query)."""
-    grouped: dict[uuid.UUID, list[uuid.UUID]] = {id: [] for id in key_result_ids}
-    for key_result_id, commitment_id in await repository.commitment_ids_of(
-        session, org_id, set(key_result_ids)
-    ):
-        grouped[key_result_id].append(commitment_id)
-    return [grouped[id] for id in key_result_ids]
 
 
 async def create_commitment(

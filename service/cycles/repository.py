@@ -1,5 +1,4 @@
 import uuid
-from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import exists, or_, select, text
@@ -42,45 +41,6 @@ async def is_ancestor_or_self(
         _ANCESTOR_OR_SELF, {"org_id": org_id, "start_id": of_cycle_id, "cycle_id": cycle_id}
     )
     return bool(result)
-
-
-async def get(session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUID) -> Cycle | None:
-    result = await session.execute(
-        select(Cycle).where(Cycle.org_id == org_id, Cycle.id == cycle_id)
-    )
-    return result.scalar_one_or_none()
-
-
-async def list_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, cycle_ids: Collection[uuid.UUID]
-) -> list[Cycle]:
-    if not cycle_ids:
-        return []
-    result = await session.execute(
-        select(Cycle).where(Cycle.org_id == org_id, Cycle.id.in_(list(cycle_ids)))
-    )
-    return list(result.scalars())
-
-
-async def list_for_org(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    parent_cycle_id: uuid.UUID | None = None,
-    covering: date | None = None,
-    include_archived: bool = False,
-) -> list[Cycle]:
-    query = select(Cycle).where(Cycle.org_id == org_id)
-    if parent_cycle_id is not None:
-        query = query.where(Cycle.parent_cycle_id == parent_cycle_id)
-    if covering is not None:
-        query = query.where(Cycle.starts_on <= covering, Cycle.ends_on >= covering)
-    if not include_archived:
-        query = query.where(Cycle.archived_at.is_(None))
-    result = await session.execute(
-        query.order_by(Cycle.starts_on, Cycle.ends_on.desc(), Cycle.name)
-    )
-    return list(result.scalars())
 
 
 async def name_taken(

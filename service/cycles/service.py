@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.cycles import repository
 from service.cycles.schemas import CycleCreate, CycleUpdate
 from service.db import outbox
-from service.errors import CycleDetected, DomainError, ErrorCode, Invalid, NotFound
+from service.errors import CycleDetected, DomainError, ErrorCode, Invalid
 from service.events.catalog import EventType
+from service.kit import rows
 from service.models import Cycle
 from service.statuses import tracker
 
@@ -75,9 +76,9 @@ async def _check_parent(
     field = "parent_cycle_id"
     if parent_cycle_id == cycle_id:
         raise CycleDetected("a cycle cannot be its own parent", field=field)
-    parent = await repository.get(session, org_id, parent_cycle_id)
-    if parent is None:
-        raise NotFound("parent cycle not found", field=field)
+    parent = await rows.get_one(
+        session, Cycle, org_id, parent_cycle_id, what="parent cycle", field=field
+    )
     if moved and parent.archived_at is not None:
         raise Invalid("the parent cycle is archived", field=field, code=ErrorCode.INVALID_STATE)
     if starts_on < parent.starts_on:
@@ -139,35 +140,7 @@ async def create_cycle(session: AsyncSession, org_id: uuid.UUID, data: CycleCrea
 
 
 async def get_cycle(session: AsyncSession, org_id: uuid.UUID, cycle_id: uuid.UUID) -> Cycle:
-    cycle = await repository.get(session, org_id, cycle_id)
-    if cycle is None:
-        raise NotFound("cycle not found", field="id")
-    return cycle
-
-
-async def list_cycles(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    parent_cycle_id: uuid.UUID | None = None,
-    covering: date | None = None,
-    include_archived: bool = False,
-) -> list[Cycle]:
-    """Cycles ordered by start (longer first on ties); `covering` keeps those holding that day."""
-    return await repository.list_for_org(
-        session,
-        org_id,
-        parent_cycle_id=parent_cycle_id,
-        covering=covering,
-        include_archived=include_archived,
-    )
-
-
-async def cycles_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, cycle_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Cycle]:
-    """Cycles of the organization among `cycle_ids`, for batched loading; others are absent."""
-    return {cycle.id: cycle for cycle in await repository.list_by_ids(session, org_id, cycle_ids)}
+    return await rows.get_one(session, Cycle, org_id, cycle_id, what="cycle")
 
 
 async def update_cycle(

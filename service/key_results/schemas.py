@@ -45,17 +45,6 @@ class KeyResultUpdate(BaseModel):
     weight: float | None = None
 
 
-class KeyResultFilter(BaseModel):
-    """Filters of a key-result list; all given ones must hold."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    objective_id: uuid.UUID | None = None
-    owner_person_id: uuid.UUID | None = None
-    metric_id: uuid.UUID | None = None
-    states: list[KeyResultState] | None = None
-
-
 class KeyResultRead(BaseModel):
     """A key result as events and REST responses show it."""
 

@@ -18,7 +18,6 @@ Rules (checked on the whole key result after a create or an update):
 
 import math
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,12 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.outbox import emit
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
-from service.key_results import repository
 from service.key_results.schemas import (
     KeyResultCreate,
-    KeyResultFilter,
     KeyResultRead,
     KeyResultUpdate,
+)
+from service.kit import rows
+from service.kit.checks import (
+    check_person_owner,
+    check_reference,
+    check_weight,
+    clean_title,
 )
 from service.models import (
     KeyResult,
@@ -42,16 +46,7 @@ from service.models import (
     Objective,
     ObjectiveState,
 )
-from service.objectives import repository as objectives_repository
-from service.objectives.repository import OwnerKind
-from service.objectives.service import (
-    check_owner_ref,
-    check_page_size,
-    check_reference,
-    check_weight,
-    clean_title,
-    get_objective,
-)
+from service.objectives.service import get_objective
 from service.statuses import tracker
 
 UNIT_MAX = 50
@@ -60,23 +55,6 @@ ORDERED = frozenset({KeyResultDirection.increase, KeyResultDirection.decrease})
 
 def key_result_payload(key_result: KeyResult) -> dict[str, Any]:
     return KeyResultRead.model_validate(key_result).model_dump(mode="json")
-
-
-async def check_person_owner(
-    session: AsyncSession, org_id: uuid.UUID, person_id: uuid.UUID, *, owned: str
-) -> None:
-    """`person_id` is a person (human or agent) of the organization, not archived.
-
-    `owned` names what is owned, for the message when a team is given ("a commitment").
-    """
-    await check_owner_ref(
-        session,
-        org_id,
-        person_id,
-        expected=OwnerKind.person,
-        field="owner_person_id",
-        hint=f": {owned} is owned by one person",
-    )
 
 
 def check_finite(value: float | None, field: str) -> None:
@@ -174,44 +152,16 @@ async def get_key_result(
     for_share: bool = False,
     field: str = "id",
 ) -> KeyResult:
-    key_result = await repository.get(
-        session, org_id, key_result_id, for_update=for_update, for_share=for_share
+    """One key result; `for_share` blocks a concurrent archive until the transaction ends.
+
+    `for_update` takes FOR NO KEY UPDATE (key results' keys never change): it still excludes
+    other writers and `for_share`, but not the key-share lock of a foreign-key check, so a
+    row pointing at this key result (e.g. its stored status, written by the worker's recheck)
+    can be inserted meanwhile without a lock cycle."""
+    lock: rows.Lock | None = "no key update" if for_update else "share" if for_share else None
+    return await rows.get_one(
+        session, KeyResult, org_id, key_result_id, what="key result", field=field, lock=lock
     )
-    if key_result is None:
-        raise NotFound("key result not found", field=field)
-    return key_result
-
-
-async def get_key_results(
-    session: AsyncSession, org_id: uuid.UUID, key_result_ids: Sequence[uuid.UUID]
-) -> list[KeyResult | None]:
-    """The key results in the order of `key_result_ids`, None where missing (for dataloaders)."""
-    found = {kr.id: kr for kr in await repository.list_by_ids(session, org_id, set(key_result_ids))}
-    return [found.get(key_result_id) for key_result_id in key_result_ids]
-
-
-async def list_key_results(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    filters: KeyResultFilter | None = None,
-    *,
-    limit: int = 100,
-    after: uuid.UUID | None = None,
-) -> list[KeyResult]:
-    """Up to `limit` key results in creation order, starting after the key result `after`."""
-    return await repository.list_for_org(
-        session, org_id, filters or KeyResultFilter(), limit=check_page_size(limit), after=after
-    )
-
-
-async def key_results_by_objective(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[list[KeyResult]]:
-    """Key results (any state) of each objective, in the order of `objective_ids` (one query)."""
-    grouped: dict[uuid.UUID, list[KeyResult]] = {id: [] for id in objective_ids}
-    for key_result in await repository.list_for_objectives(session, org_id, set(objective_ids)):
-        grouped[key_result.objective_id].append(key_result)
-    return [grouped[id] for id in objective_ids]
 
 
 async def create_key_result(
@@ -355,7 +305,7 @@ async def move_key_result(
     """Move a key result (with its check-ins and commitments) to another objective."""
     key_result = await get_key_result(session, org_id, key_result_id, for_update=True)
     refuse_if_archived(key_result)
-    target = await objectives_repository.get(session, org_id, to_objective_id)
+    target = await rows.find(session, Objective, org_id, to_objective_id)
     if target is None:
         raise NotFound("objective not found", field="objective_id")
     refuse_archived_objective(target)

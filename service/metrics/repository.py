@@ -1,20 +1,13 @@
 """All SQL of the metrics domain: metrics, metric edges and the small series query."""
 
 import uuid
-from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.metrics.filters import MetricFilter, select_metrics
 from service.models import Aggregation, Metric, MetricEdge, Person
-
-
-async def get(session: AsyncSession, org_id: uuid.UUID, metric_id: uuid.UUID) -> Metric | None:
-    result = await session.execute(
-        select(Metric).where(Metric.org_id == org_id, Metric.id == metric_id)
-    )
-    return result.scalar_one_or_none()
 
 
 async def get_by_key(
@@ -30,15 +23,13 @@ async def get_by_key(
 async def list_for_org(
     session: AsyncSession,
     org_id: uuid.UUID,
+    filter: MetricFilter,
     *,
-    include_archived: bool = False,
     after: str | None = None,
     limit: int,
 ) -> list[Metric]:
     """The organization's metrics in key order: those after `after`, at most `limit`."""
-    query = select(Metric).where(Metric.org_id == org_id)
-    if not include_archived:
-        query = query.where(Metric.archived_at.is_(None))
+    query = select_metrics(org_id, filter)
     if after is not None:
         query = query.where(Metric.key > after)
     result = await session.execute(query.order_by(Metric.key).limit(limit))
@@ -79,20 +70,6 @@ async def find_edge(
         )
     )
     return result.scalar_one_or_none()
-
-
-async def list_edges(
-    session: AsyncSession, org_id: uuid.UUID, metric_ids: Collection[uuid.UUID] | None = None
-) -> list[MetricEdge]:
-    """Edges of the organization, or those touching `metric_ids` (as child or parent)."""
-    query = select(MetricEdge).where(MetricEdge.org_id == org_id)
-    if metric_ids is not None:
-        ids = list(metric_ids)
-        query = query.where(
-            MetricEdge.child_metric_id.in_(ids) | MetricEdge.parent_metric_id.in_(ids)
-        )
-    result = await session.execute(query.order_by(MetricEdge.created_at, MetricEdge.id))
-    return list(result.scalars())
 
 
 async def delete_edge(session: AsyncSession, org_id: uuid.UUID, edge_id: uuid.UUID) -> None:

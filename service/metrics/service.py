@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.outbox import emit
 from service.errors import Conflict, CycleDetected, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
+from service.kit import rows
 from service.metrics import repository
+from service.metrics.filters import MetricFilter
 from service.metrics.schemas import (
     MetricCreate,
     MetricEdgeCreate,
@@ -78,10 +80,7 @@ def edge_payload(edge: MetricEdge) -> dict[str, Any]:
 
 
 async def get_metric(session: AsyncSession, org_id: uuid.UUID, metric_id: uuid.UUID) -> Metric:
-    metric = await repository.get(session, org_id, metric_id)
-    if metric is None:
-        raise NotFound("metric not found", field="id")
-    return metric
+    return await rows.get_one(session, Metric, org_id, metric_id, what="metric")
 
 
 async def get_metric_by_key(session: AsyncSession, org_id: uuid.UUID, key: str) -> Metric:
@@ -104,7 +103,7 @@ async def list_metrics(
     metrics = await repository.list_for_org(
         session,
         org_id,
-        include_archived=include_archived,
+        MetricFilter(include_archived=include_archived),
         after=after,
         limit=limit + 1,  # one more: is there a next page?
     )
@@ -293,12 +292,6 @@ async def delete_metric_edge(session: AsyncSession, org_id: uuid.UUID, edge_id: 
     payload = edge_payload(edge)
     await repository.delete_edge(session, org_id, edge_id)
     await emit(session, org_id, EventType.METRIC_EDGE_DELETED, edge_id, payload)
-
-
-async def list_metric_edges(
-    session: AsyncSession, org_id: uuid.UUID, metric_ids: list[uuid.UUID] | None = None
-) -> list[MetricEdge]:
-    return await repository.list_edges(session, org_id, metric_ids)
 
 
 # -- a small series read (the full metric-value semantics live in service/rollups/) -------

@@ -1,131 +1,13 @@
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import and_, exists, literal, select, text, true, tuple_, union_all
+from sqlalchemy import exists, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import (
     Alignment,
-    Cycle,
-    Metric,
-    Objective,
     ObjectiveMetric,
-    Person,
-    Team,
 )
-from service.objectives.schemas import ObjectiveFilter
-
-
-class Reference(StrEnum):
-    """What an id given as a reference (owner, cycle, metric) names in the organization."""
-
-    missing = "missing"
-    archived = "archived"
-    active = "active"
-
-
-class OwnerKind(StrEnum):
-    person = "person"
-    team = "team"
-
-
-@dataclass(frozen=True, slots=True)
-class OwnerRef:
-    """What an owner id names in the organization: a person or a team, and if archived."""
-
-    kind: OwnerKind
-    archived: bool
-
-
-async def reference_status(
-    session: AsyncSession,
-    model: type[Cycle] | type[Metric] | type[Person] | type[Team],
-    org_id: uuid.UUID,
-    id: uuid.UUID,
-) -> Reference:
-    """Whether `id` is a row of `model` in the organization, and whether it is archived."""
-    result = await session.execute(
-        select(model.archived_at).where(model.org_id == org_id, model.id == id)
-    )
-    row = result.first()
-    if row is None:
-        return Reference.missing
-    return Reference.archived if row.archived_at is not None else Reference.active
-
-
-async def find_owner(session: AsyncSession, org_id: uuid.UUID, id: uuid.UUID) -> OwnerRef | None:
-    """Whether `id` is a person or a team of the organization (one round trip)."""
-    people = select(
-        literal(OwnerKind.person.value).label("kind"), Person.archived_at.label("archived_at")
-    ).where(Person.org_id == org_id, Person.id == id)
-    teams = select(
-        literal(OwnerKind.team.value).label("kind"), Team.archived_at.label("archived_at")
-    ).where(Team.org_id == org_id, Team.id == id)
-    row = (await session.execute(union_all(people, teams).limit(1))).first()
-    if row is None:
-        return None
-    return OwnerRef(kind=OwnerKind(row.kind), archived=row.archived_at is not None)
-
-
-async def get(
-    session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID, *, for_update: bool = False
-) -> Objective | None:
-    query = select(Objective).where(Objective.org_id == org_id, Objective.id == objective_id)
-    if for_update:
-        query = query.with_for_update()
-    result = await session.execute(query)
-    return result.scalar_one_or_none()
-
-
-async def list_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Collection[uuid.UUID]
-) -> list[Objective]:
-    if not objective_ids:
-        return []
-    result = await session.execute(
-        select(Objective).where(Objective.org_id == org_id, Objective.id.in_(list(objective_ids)))
-    )
-    return list(result.scalars())
-
-
-def like_pattern(text_: str) -> str:
-    """`%text%` with the LIKE wildcards of the text escaped (escape character `\\`)."""
-    escaped = text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-async def list_for_org(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    filters: ObjectiveFilter,
-    *,
-    limit: int,
-    after: uuid.UUID | None = None,
-) -> list[Objective]:
-    """Objectives in creation order (then id), the page after the objective `after`."""
-    query = select(Objective).where(Objective.org_id == org_id)
-    if filters.cycle_id is not None:
-        query = query.where(Objective.cycle_id == filters.cycle_id)
-    if filters.owner_team_id is not None:
-        query = query.where(Objective.owner_team_id == filters.owner_team_id)
-    if filters.owner_person_id is not None:
-        query = query.where(Objective.owner_person_id == filters.owner_person_id)
-    if filters.states is not None:
-        query = query.where(Objective.state.in_([state.value for state in filters.states]))
-    if filters.search:
-        query = query.where(Objective.title.ilike(like_pattern(filters.search), escape="\\"))
-    if after is not None:
-        anchor = (
-            select(Objective.created_at)
-            .where(Objective.org_id == org_id, Objective.id == after)
-            .scalar_subquery()
-        )
-        query = query.where(tuple_(Objective.created_at, Objective.id) > tuple_(anchor, after))
-    query = query.order_by(Objective.created_at, Objective.id).limit(limit)
-    result = await session.execute(query)
-    return list(result.scalars())
 
 
 async def lock_alignment_graph(session: AsyncSession, org_id: uuid.UUID) -> None:
@@ -177,48 +59,6 @@ async def get_alignment(
         )
     )
     return result.scalar_one_or_none()
-
-
-async def parents_of(
-    session: AsyncSession, org_id: uuid.UUID, child_ids: Collection[uuid.UUID]
-) -> list[tuple[uuid.UUID, Objective, float]]:
-    """(child id, parent objective, weight) for every parent of the given objectives."""
-    if not child_ids:
-        return []
-    result = await session.execute(
-        select(Alignment.child_objective_id, Objective, Alignment.weight)
-        .join(
-            Objective,
-            and_(
-                Objective.org_id == Alignment.org_id,
-                Objective.id == Alignment.parent_objective_id,
-            ),
-        )
-        .where(Alignment.org_id == org_id, Alignment.child_objective_id.in_(list(child_ids)))
-        .order_by(Objective.created_at, Objective.id)
-    )
-    return [(id, objective, weight) for id, objective, weight in result]
-
-
-async def children_of(
-    session: AsyncSession, org_id: uuid.UUID, parent_ids: Collection[uuid.UUID]
-) -> list[tuple[uuid.UUID, Objective, float]]:
-    """(parent id, child objective, weight) for every child of the given objectives."""
-    if not parent_ids:
-        return []
-    result = await session.execute(
-        select(Alignment.parent_objective_id, Objective, Alignment.weight)
-        .join(
-            Objective,
-            and_(
-                Objective.org_id == Alignment.org_id,
-                Objective.id == Alignment.child_objective_id,
-            ),
-        )
-        .where(Alignment.org_id == org_id, Alignment.parent_objective_id.in_(list(parent_ids)))
-        .order_by(Objective.created_at, Objective.id)
-    )
-    return [(id, objective, weight) for id, objective, weight in result]
 
 
 async def get_objective_metric(

@@ -1,10 +1,9 @@
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from service.models import Objective, ObjectiveState, RollupMode
+from service.models import ObjectiveState, RollupMode
 
 
 class ObjectiveCreate(BaseModel):
@@ -39,18 +38,6 @@ class ObjectiveUpdate(BaseModel):
     rollup_mode: RollupMode | None = None
 
 
-class ObjectiveFilter(BaseModel):
-    """Filters of an objective list; all given ones must hold. `search` matches the title."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cycle_id: uuid.UUID | None = None
-    owner_team_id: uuid.UUID | None = None
-    owner_person_id: uuid.UUID | None = None
-    states: list[ObjectiveState] | None = None
-    search: str | None = None
-
-
 class ObjectiveRead(BaseModel):
     """An objective as events and REST responses show it."""
 
@@ -75,12 +62,4 @@ class AlignmentRead(BaseModel):
 
     child_objective_id: uuid.UUID
     parent_objective_id: uuid.UUID
-    weight: float
-
-
-@dataclass(frozen=True, slots=True)
-class AlignedObjective:
-    """A parent or child of an objective, with the weight of the alignment between them."""
-
-    objective: Objective
     weight: float

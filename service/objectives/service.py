@@ -18,7 +18,6 @@ Decisions:
   the ids of the metrics it drives; alignment events carry the alignment.
 """
 
-import math
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.outbox import emit
 from service.errors import CycleDetected, DomainError, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
+from service.kit import rows
+from service.kit.checks import (
+    OwnerKind,
+    check_owner_ref,
+    check_reference,
+    check_weight,
+    clean_description,
+    clean_title,
+)
 from service.models import (
     Alignment,
     Cycle,
@@ -35,25 +43,15 @@ from service.models import (
     Objective,
     ObjectiveMetric,
     ObjectiveState,
-    Person,
-    Team,
 )
 from service.objectives import repository
-from service.objectives.repository import OwnerKind, Reference
 from service.objectives.schemas import (
-    AlignedObjective,
     AlignmentRead,
     ObjectiveCreate,
-    ObjectiveFilter,
     ObjectiveRead,
     ObjectiveUpdate,
 )
 from service.statuses import tracker
-
-TITLE_MAX = 300
-DESCRIPTION_MAX = 20_000
-SEARCH_MAX = 300
-PAGE_MAX = 1000
 
 INITIAL_STATES = frozenset({ObjectiveState.draft, ObjectiveState.active})
 TRANSITIONS: dict[ObjectiveState, frozenset[ObjectiveState]] = {
@@ -62,88 +60,6 @@ TRANSITIONS: dict[ObjectiveState, frozenset[ObjectiveState]] = {
     ObjectiveState.closed: frozenset({ObjectiveState.active}),
     ObjectiveState.archived: frozenset(),
 }
-
-
-def clean_title(title: str) -> str:
-    title = title.strip()
-    if not title:
-        raise Invalid("title must not be empty", field="title", code=ErrorCode.REQUIRED)
-    if len(title) > TITLE_MAX:
-        raise Invalid(f"title must be at most {TITLE_MAX} characters", field="title")
-    return title
-
-
-def clean_description(description: str) -> str:
-    if len(description) > DESCRIPTION_MAX:
-        raise Invalid(
-            f"description must be at most {DESCRIPTION_MAX} characters", field="description"
-        )
-    return description
-
-
-def check_weight(weight: float, field: str = "weight") -> float:
-    """A weight is a finite number ≥ 0 (0 leaves the item out of roll-ups)."""
-    if not math.isfinite(weight) or weight < 0:
-        raise Invalid(
-            f"{field} must be a finite number ≥ 0, got {weight}",
-            field=field,
-            code=ErrorCode.OUT_OF_RANGE,
-        )
-    return float(weight)
-
-
-def check_page_size(limit: int) -> int:
-    if not 1 <= limit <= PAGE_MAX:
-        raise Invalid(
-            f"limit must be between 1 and {PAGE_MAX}", field="limit", code=ErrorCode.OUT_OF_RANGE
-        )
-    return limit
-
-
-async def check_reference(
-    session: AsyncSession,
-    model: type[Cycle] | type[Metric] | type[Person] | type[Team],
-    org_id: uuid.UUID,
-    id: uuid.UUID,
-    *,
-    field: str,
-    noun: str,
-) -> None:
-    """NotFound when `id` is not a `model` of the organization; INVALID_STATE when archived."""
-    status = await repository.reference_status(session, model, org_id, id)
-    if status is Reference.missing:
-        raise NotFound(f"{noun} not found", field=field)
-    if status is Reference.archived:
-        raise DomainError(f"{noun} is archived", field=field, code=ErrorCode.INVALID_STATE)
-
-
-async def check_owner_ref(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    id: uuid.UUID,
-    *,
-    expected: OwnerKind,
-    field: str,
-    hint: str = "",
-) -> None:
-    """`id` is a `expected` (person or team) of the organization and not archived.
-
-    A person given where a team is expected, or the reverse, is WRONG_OWNER (`hint` says
-    what to do instead); an id that names neither in the organization is NotFound.
-    """
-    owner = await repository.find_owner(session, org_id, id)
-    if owner is None:
-        raise NotFound(f"{expected.value} not found", field=field)
-    if owner.kind is not expected:
-        raise DomainError(
-            f"{field} names a {owner.kind.value}, not a {expected.value}{hint}",
-            field=field,
-            code=ErrorCode.WRONG_OWNER,
-        )
-    if owner.archived:
-        raise DomainError(
-            f"the {expected.value} is archived", field=field, code=ErrorCode.INVALID_STATE
-        )
 
 
 async def check_owner(
@@ -193,40 +109,13 @@ async def objective_payload(session: AsyncSession, objective: Objective) -> dict
 async def get_objective(
     session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID, *, for_update: bool = False
 ) -> Objective:
-    objective = await repository.get(session, org_id, objective_id, for_update=for_update)
-    if objective is None:
-        raise NotFound("objective not found", field="id")
-    return objective
-
-
-async def get_objectives(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[Objective | None]:
-    """The objectives in the order of `objective_ids`, None where missing (for dataloaders)."""
-    found = {
-        objective.id: objective
-        for objective in await repository.list_by_ids(session, org_id, set(objective_ids))
-    }
-    return [found.get(objective_id) for objective_id in objective_ids]
-
-
-async def list_objectives(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    filters: ObjectiveFilter | None = None,
-    *,
-    limit: int = 100,
-    after: uuid.UUID | None = None,
-) -> list[Objective]:
-    """Up to `limit` objectives in creation order, starting after the objective `after`."""
-    filters = filters or ObjectiveFilter()
-    if filters.search is not None:
-        search = filters.search.strip()
-        if len(search) > SEARCH_MAX:
-            raise Invalid(f"search must be at most {SEARCH_MAX} characters", field="search")
-        filters = filters.model_copy(update={"search": search or None})
-    return await repository.list_for_org(
-        session, org_id, filters, limit=check_page_size(limit), after=after
+    return await rows.get_one(
+        session,
+        Objective,
+        org_id,
+        objective_id,
+        what="objective",
+        lock="update" if for_update else None,
     )
 
 
@@ -439,11 +328,7 @@ async def align(
     """
     weight = check_weight(weight)
     await repository.lock_alignment_graph(session, org_id)
-    found = {
-        objective.id: objective
-        for objective in await repository.list_by_ids(session, org_id, {child_id, parent_id})
-    }
-    child, parent = found.get(child_id), found.get(parent_id)
+    child, parent = await rows.get_by_ids(session, Objective, org_id, [child_id, parent_id])
     if child is None:
         raise NotFound("child objective not found", field="child_id")
     if parent is None:
@@ -491,46 +376,6 @@ async def unalign(
     await emit(session, org_id, EventType.OBJECTIVE_UNALIGNED, child_id, payload)
 
 
-async def list_parents(
-    session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID
-) -> list[AlignedObjective]:
-    await get_objective(session, org_id, objective_id)
-    rows = await repository.parents_of(session, org_id, [objective_id])
-    return [AlignedObjective(objective=parent, weight=weight) for _, parent, weight in rows]
-
-
-async def list_children(
-    session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID
-) -> list[AlignedObjective]:
-    await get_objective(session, org_id, objective_id)
-    rows = await repository.children_of(session, org_id, [objective_id])
-    return [AlignedObjective(objective=child, weight=weight) for _, child, weight in rows]
-
-
-async def parents_by_objective(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[list[AlignedObjective]]:
-    """Parents of each objective, in the order of `objective_ids` (one query, for dataloaders)."""
-    grouped: dict[uuid.UUID, list[AlignedObjective]] = {id: [] for id in objective_ids}
-    for child_id, parent, weight in await repository.parents_of(
-        session, org_id, set(objective_ids)
-    ):
-        grouped[child_id].append(AlignedObjective(objective=parent, weight=weight))
-    return [grouped[id] for id in objective_ids]
-
-
-async def children_by_objective(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[list[AlignedObjective]]:
-    """Children of each objective, in the order of `objective_ids` (one query, for dataloaders)."""
-    grouped: dict[uuid.UUID, list[AlignedObjective]] = {id: [] for id in objective_ids}
-    for parent_id, child, weight in await repository.children_of(
-        session, org_id, set(objective_ids)
-    ):
-        grouped[parent_id].append(AlignedObjective(objective=child, weight=weight))
-    return [grouped[id] for id in objective_ids]
-
-
 async def link_metric(
     session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID, metric_id: uuid.UUID
 ) -> list[uuid.UUID]:
@@ -576,22 +421,3 @@ async def linked_metric_ids(
 ) -> list[uuid.UUID]:
     rows = await repository.metric_ids_of(session, org_id, [objective_id])
     return [metric_id for _, metric_id in rows]
-
-
-async def list_metric_ids(
-    session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID
-) -> list[uuid.UUID]:
-    await get_objective(session, org_id, objective_id)
-    return await linked_metric_ids(session, org_id, objective_id)
-
-
-async def metric_ids_by_objective(
-    session: AsyncSession, org_id: uuid.UUID, objective_ids: Sequence[uuid.UUID]
-) -> list[list[uuid.UUID]]:
-    """Metric ids each objective drives, in the order of `objective_ids` (for dataloaders)."""
-    grouped: dict[uuid.UUID, list[uuid.UUID]] = {id: [] for id in objective_ids}
-    for objective_id, metric_id in await repository.metric_ids_of(
-        session, org_id, set(objective_ids)
-    ):
-        grouped[objective_id].append(metric_id)
-    return [grouped[id] for id in objective_ids]

@@ -1,5 +1,4 @@
 import uuid
-from collections.abc import Collection
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -8,40 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.models import Person, PersonKind
 
 EMAIL_UNIQUE_INDEX = "uq_people_org_id_email"
-
-
-async def get(session: AsyncSession, org_id: uuid.UUID, person_id: uuid.UUID) -> Person | None:
-    result = await session.execute(
-        select(Person).where(Person.org_id == org_id, Person.id == person_id)
-    )
-    return result.scalar_one_or_none()
-
-
-async def list_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, person_ids: Collection[uuid.UUID]
-) -> list[Person]:
-    if not person_ids:
-        return []
-    result = await session.execute(
-        select(Person).where(Person.org_id == org_id, Person.id.in_(list(person_ids)))
-    )
-    return list(result.scalars())
-
-
-async def list_for_org(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    kind: PersonKind | None = None,
-    include_archived: bool = False,
-) -> list[Person]:
-    query = select(Person).where(Person.org_id == org_id)
-    if kind is not None:
-        query = query.where(Person.kind == kind.value)
-    if not include_archived:
-        query = query.where(Person.archived_at.is_(None))
-    result = await session.execute(query.order_by(Person.name, Person.id))
-    return list(result.scalars())
 
 
 async def email_taken(

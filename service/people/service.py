@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import outbox
-from service.errors import Conflict, DomainError, ErrorCode, Invalid, NotFound
+from service.errors import Conflict, DomainError, ErrorCode, Invalid
 from service.events.catalog import EventType
+from service.kit import rows
 from service.models import Person, PersonKind
 from service.people import repository
 from service.people.schemas import PersonCreate, PersonUpdate
@@ -88,9 +89,9 @@ async def _check_accountable(
         return
     if accountable_person_id == person_id:
         raise Invalid("a person cannot be accountable for itself", field=field)
-    accountable = await repository.get(session, org_id, accountable_person_id)
-    if accountable is None:
-        raise NotFound("accountable person not found", field=field)
+    accountable = await rows.get_one(
+        session, Person, org_id, accountable_person_id, what="accountable person", field=field
+    )
     if accountable.kind != PersonKind.human:
         raise Invalid(
             "the accountable person must be a human", field=field, code=ErrorCode.WRONG_OWNER
@@ -140,31 +141,7 @@ async def create_person(session: AsyncSession, org_id: uuid.UUID, data: PersonCr
 
 
 async def get_person(session: AsyncSession, org_id: uuid.UUID, person_id: uuid.UUID) -> Person:
-    person = await repository.get(session, org_id, person_id)
-    if person is None:
-        raise NotFound("person not found", field="id")
-    return person
-
-
-async def list_people(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    kind: PersonKind | None = None,
-    include_archived: bool = False,
-) -> list[Person]:
-    return await repository.list_for_org(
-        session, org_id, kind=kind, include_archived=include_archived
-    )
-
-
-async def people_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, person_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Person]:
-    """People of the organization among `person_ids`, for batched loading; others are absent."""
-    return {
-        person.id: person for person in await repository.list_by_ids(session, org_id, person_ids)
-    }
+    return await rows.get_one(session, Person, org_id, person_id, what="person")
 
 
 async def update_person(

@@ -1,11 +1,10 @@
 import uuid
-from collections.abc import Collection
 
 from sqlalchemy import delete, exists, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Person, Team, TeamMember
+from service.models import Team, TeamMember
 
 # A recursive walk up from the candidate parent: the move makes a cycle exactly when the team
 # being moved is the candidate itself or one of its ancestors. UNION (not UNION ALL) stops even
@@ -62,41 +61,6 @@ async def subtree_ids(
     return list(result.scalars())
 
 
-async def get(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID) -> Team | None:
-    result = await session.execute(select(Team).where(Team.org_id == org_id, Team.id == team_id))
-    return result.scalar_one_or_none()
-
-
-async def list_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, team_ids: Collection[uuid.UUID]
-) -> list[Team]:
-    if not team_ids:
-        return []
-    result = await session.execute(
-        select(Team).where(Team.org_id == org_id, Team.id.in_(list(team_ids)))
-    )
-    return list(result.scalars())
-
-
-async def list_for_org(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    parent_team_id: uuid.UUID | None = None,
-    roots_only: bool = False,
-    include_archived: bool = False,
-) -> list[Team]:
-    query = select(Team).where(Team.org_id == org_id)
-    if parent_team_id is not None:
-        query = query.where(Team.parent_team_id == parent_team_id)
-    elif roots_only:
-        query = query.where(Team.parent_team_id.is_(None))
-    if not include_archived:
-        query = query.where(Team.archived_at.is_(None))
-    result = await session.execute(query.order_by(Team.name, Team.id))
-    return list(result.scalars())
-
-
 async def has_active_children(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID) -> bool:
     query = select(Team.id).where(
         Team.org_id == org_id, Team.parent_team_id == team_id, Team.archived_at.is_(None)
@@ -132,39 +96,3 @@ async def remove_member(
         .execution_options(synchronize_session=False)
     )
     return result.scalar_one_or_none() is not None
-
-
-async def members_by_team(
-    session: AsyncSession, org_id: uuid.UUID, team_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[Person]]:
-    """Members of each team, ordered by name; one query for any number of teams."""
-    members: dict[uuid.UUID, list[Person]] = {team_id: [] for team_id in team_ids}
-    if not team_ids:
-        return members
-    result = await session.execute(
-        select(TeamMember.team_id, Person)
-        .join(Person, (Person.org_id == TeamMember.org_id) & (Person.id == TeamMember.person_id))
-        .where(TeamMember.org_id == org_id, TeamMember.team_id.in_(list(team_ids)))
-        .order_by(TeamMember.team_id, Person.name, Person.id)
-    )
-    for team_id, person in result.all():
-        members[team_id].append(person)
-    return members
-
-
-async def teams_by_person(
-    session: AsyncSession, org_id: uuid.UUID, person_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[Team]]:
-    """Teams each person belongs to, ordered by name; one query for any number of people."""
-    teams: dict[uuid.UUID, list[Team]] = {person_id: [] for person_id in person_ids}
-    if not person_ids:
-        return teams
-    result = await session.execute(
-        select(TeamMember.person_id, Team)
-        .join(Team, (Team.org_id == TeamMember.org_id) & (Team.id == TeamMember.team_id))
-        .where(TeamMember.org_id == org_id, TeamMember.person_id.in_(list(person_ids)))
-        .order_by(TeamMember.person_id, Team.name, Team.id)
-    )
-    for person_id, team in result.all():
-        teams[person_id].append(team)
-    return teams

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import outbox
-from service.errors import Conflict, CycleDetected, ErrorCode, Invalid, NotFound
+from service.errors import Conflict, CycleDetected, ErrorCode, Invalid
 from service.events.catalog import EventType
+from service.kit import rows
 from service.models import Person, Team
-from service.people import repository as people_repository
 from service.people import service as people_service
 from service.teams import repository
 from service.teams.schemas import TeamCreate, TeamUpdate
@@ -48,9 +48,9 @@ def clean_name(name: str) -> str:
 async def _usable_parent(
     session: AsyncSession, org_id: uuid.UUID, parent_team_id: uuid.UUID
 ) -> Team:
-    parent = await repository.get(session, org_id, parent_team_id)
-    if parent is None:
-        raise NotFound("parent team not found", field="parent_team_id")
+    parent = await rows.get_one(
+        session, Team, org_id, parent_team_id, what="parent team", field="parent_team_id"
+    )
     if parent.archived_at is not None:
         raise Invalid(
             "the parent team is archived", field="parent_team_id", code=ErrorCode.INVALID_STATE
@@ -71,34 +71,7 @@ async def create_team(session: AsyncSession, org_id: uuid.UUID, data: TeamCreate
 
 
 async def get_team(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID) -> Team:
-    team = await repository.get(session, org_id, team_id)
-    if team is None:
-        raise NotFound("team not found", field="id")
-    return team
-
-
-async def list_teams(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    parent_team_id: uuid.UUID | None = None,
-    roots_only: bool = False,
-    include_archived: bool = False,
-) -> list[Team]:
-    return await repository.list_for_org(
-        session,
-        org_id,
-        parent_team_id=parent_team_id,
-        roots_only=roots_only,
-        include_archived=include_archived,
-    )
-
-
-async def teams_by_ids(
-    session: AsyncSession, org_id: uuid.UUID, team_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Team]:
-    """Teams of the organization among `team_ids`, for batched loading; others are absent."""
-    return {team.id: team for team in await repository.list_by_ids(session, org_id, team_ids)}
+    return await rows.get_one(session, Team, org_id, team_id, what="team")
 
 
 async def subtree_ids(
@@ -190,12 +163,10 @@ async def change_membership(
 async def _team_and_person(
     session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID, person_id: uuid.UUID
 ) -> tuple[Team, Person]:
-    team = await repository.get(session, org_id, team_id)
-    if team is None:
-        raise NotFound("team not found", field="team_id")
-    person = await people_repository.get(session, org_id, person_id)
-    if person is None:
-        raise NotFound("person not found", field="person_id")
+    team = await rows.get_one(session, Team, org_id, team_id, what="team", field="team_id")
+    person = await rows.get_one(
+        session, Person, org_id, person_id, what="person", field="person_id"
+    )
     return team, person
 
 
@@ -235,32 +206,3 @@ async def remove_member(
             membership_payload(team_id, person_id),
         )
     return removed
-
-
-async def list_members(
-    session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID
-) -> list[Person]:
-    await get_team(session, org_id, team_id)
-    return (await repository.members_by_team(session, org_id, [team_id]))[team_id]
-
-
-async def list_teams_of_person(
-    session: AsyncSession, org_id: uuid.UUID, person_id: uuid.UUID
-) -> list[Team]:
-    if await people_repository.get(session, org_id, person_id) is None:
-        raise NotFound("person not found", field="id")
-    return (await repository.teams_by_person(session, org_id, [person_id]))[person_id]
-
-
-async def members_by_team(
-    session: AsyncSession, org_id: uuid.UUID, team_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[Person]]:
-    """Members of several teams in one query (for dataloaders)."""
-    return await repository.members_by_team(session, org_id, team_ids)
-
-
-async def teams_by_person(
-    session: AsyncSession, org_id: uuid.UUID, person_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[Team]]:
-    """Teams of several people in one query (for dataloaders)."""
-    return await repository.teams_by_person(session, org_id, person_ids)

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import outbox
-from service.errors import ErrorCode, Invalid, NotFound
+from service.errors import ErrorCode, Invalid
 from service.events import catalog
+from service.kit import rows
 from service.models import Delivery, DeliveryStatus, WebhookEndpoint
 from service.webhooks import repository
 from service.webhooks.addresses import check_url
@@ -47,10 +48,14 @@ def clean_event_types(values: Iterable[str]) -> list[str]:
 async def get_endpoint(
     session: AsyncSession, org_id: uuid.UUID, endpoint_id: uuid.UUID, *, for_update: bool = False
 ) -> WebhookEndpoint:
-    endpoint = await repository.get_endpoint(session, org_id, endpoint_id, for_update=for_update)
-    if endpoint is None:
-        raise NotFound("webhook endpoint not found", field="id")
-    return endpoint
+    return await rows.get_one(
+        session,
+        WebhookEndpoint,
+        org_id,
+        endpoint_id,
+        what="webhook endpoint",
+        lock="update" if for_update else None,
+    )
 
 
 async def create_endpoint(
@@ -185,9 +190,9 @@ async def redeliver(session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.
     fails, the delivery is `failed` again (redeliver again by hand). The event id, and so
     `webhook-id`, stays the same, so the receiver can recognise a duplicate.
     """
-    delivery = await repository.get_delivery(session, org_id, delivery_id, for_update=True)
-    if delivery is None:
-        raise NotFound("delivery not found", field="id")
+    delivery = await rows.get_one(
+        session, Delivery, org_id, delivery_id, what="delivery", lock="update"
+    )
     delivery.status = DeliveryStatus.pending
     delivery.next_attempt_at = datetime.now(UTC)
     await session.flush()

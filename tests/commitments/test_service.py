@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.commitments import service
-from service.commitments.schemas import CommitmentCreate, CommitmentFilter, CommitmentUpdate
+from service.commitments.schemas import CommitmentCreate, CommitmentUpdate
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
 from service.models import Commitment, CommitmentKeyResult, Event, KeyResult, Organization
 from tests import factories
@@ -33,6 +33,21 @@ async def new_key_result(session: AsyncSession, org: Organization, **fields: Any
     cycle = await factories.create_cycle(session, org)
     objective = await factories.create_objective(session, org, cycle)
     return await factories.create_key_result(session, objective, **fields)
+
+
+async def supported(
+    session: AsyncSession, org: Organization, commitment: Commitment
+) -> list[uuid.UUID]:
+    """Ids of the key results the commitment supports, oldest link first."""
+    result = await session.scalars(
+        select(CommitmentKeyResult.key_result_id)
+        .where(
+            CommitmentKeyResult.org_id == org.id,
+            CommitmentKeyResult.commitment_id == commitment.id,
+        )
+        .order_by(CommitmentKeyResult.created_at, CommitmentKeyResult.key_result_id)
+    )
+    return list(result)
 
 
 def draft(owner_id: uuid.UUID, **fields: Any) -> CommitmentCreate:
@@ -76,7 +91,7 @@ async def test_create_commitment_with_key_results_writes_rows_and_event(
 
     # then
     assert commitment.state == "open" and commitment.done_at is None
-    assert set(await service.list_key_result_ids(session, org.id, commitment.id)) == {
+    assert set(await supported(session, org, commitment)) == {
         first.id,
         second.id,
     }
@@ -169,7 +184,7 @@ async def test_create_commitment_refuses_key_results_of_another_org(
     assert await count(session, CommitmentKeyResult, other) == 0
 
 
-# --- get / list -----------------------------------------------------------------------------
+# --- get -----------------------------------------------------------------------------
 
 
 async def test_get_commitment_of_another_org_is_not_found(session: AsyncSession) -> None:
@@ -181,71 +196,6 @@ async def test_get_commitment_of_another_org_is_not_found(session: AsyncSession)
 
     with pytest.raises(NotFound):
         await service.get_commitment(session, org.id, foreign.id)
-    with pytest.raises(NotFound):
-        await service.list_key_result_ids(session, org.id, foreign.id)
-    assert await service.get_commitments(session, org.id, [foreign.id]) == [None]
-
-
-async def test_list_commitments_filters(session: AsyncSession) -> None:
-    # given
-    org = await factories.create_org(session)
-    other = await factories.create_org(session)
-    alice = await factories.create_person(session, org)
-    bob = await factories.create_person(session, org)
-    key_result = await new_key_result(session, org)
-    early = await factories.create_commitment(
-        session, alice, [key_result], due_on=date(2027, 1, 10)
-    )
-    middle = await factories.create_commitment(
-        session, bob, due_on=date(2027, 2, 10), state="done", done_at=NOW
-    )
-    late = await factories.create_commitment(session, alice, due_on=date(2027, 3, 10))
-    await factories.create_commitment(session, await factories.create_person(session, other))
-
-    async def ids(**filters: Any) -> list[uuid.UUID]:
-        found = await service.list_commitments(session, org.id, CommitmentFilter(**filters))
-        return [c.id for c in found]
-
-    # when / then
-    assert await ids() == [early.id, middle.id, late.id]
-    assert await ids(owner_person_id=alice.id) == [early.id, late.id]
-    assert await ids(states=["done"]) == [middle.id]
-    assert await ids(due_before=date(2027, 2, 10)) == [early.id]
-    assert await ids(due_after=date(2027, 2, 10)) == [late.id]
-    assert await ids(due_after=date(2027, 1, 1), due_before=date(2027, 3, 1)) == [
-        early.id,
-        middle.id,
-    ]
-    assert await ids(key_result_id=key_result.id) == [early.id]
-
-
-async def test_list_commitments_pages_after_a_cursor(session: AsyncSession) -> None:
-    org = await factories.create_org(session)
-    owner = await factories.create_person(session, org)
-    for day in (5, 1, 5, 3):
-        await factories.create_commitment(session, owner, due_on=date(2027, 1, day))
-
-    everything = await service.list_commitments(session, org.id)
-    first = await service.list_commitments(session, org.id, limit=2)
-    rest = await service.list_commitments(session, org.id, after=first[-1].id)
-
-    assert [c.id for c in first + rest] == [c.id for c in everything]
-    assert [c.due_on.day for c in everything] == [1, 3, 5, 5]
-
-
-async def test_batch_lookups_of_key_results_and_commitments(session: AsyncSession) -> None:
-    org = await factories.create_org(session)
-    owner = await factories.create_person(session, org)
-    a = await new_key_result(session, org)
-    b = await new_key_result(session, org)
-    one = await factories.create_commitment(session, owner, [a, b])
-    two = await factories.create_commitment(session, owner, [b])
-
-    by_commitment = await service.key_result_ids_by_commitment(session, org.id, [two.id, one.id])
-    by_key_result = await service.commitment_ids_by_key_result(session, org.id, [a.id, b.id])
-
-    assert [set(ids) for ids in by_commitment] == [{b.id}, {a.id, b.id}]
-    assert [set(ids) for ids in by_key_result] == [{one.id}, {one.id, two.id}]
 
 
 # --- update ---------------------------------------------------------------------------------
@@ -543,7 +493,7 @@ async def test_supported_key_results_must_be_of_the_org(session: AsyncSession) -
     with pytest.raises(NotFound):
         await service.remove_key_results(session, org.id, commitment.id, [foreign.id])
 
-    assert await service.list_key_result_ids(session, org.id, commitment.id) == [mine.id]
+    assert await supported(session, org, commitment) == [mine.id]
     assert await event_types(session, org) == []
 
 

@@ -343,49 +343,6 @@ async def test_archive_marks_the_cycle_once_and_emits_once(session: AsyncSession
     assert [e[0] for e in await events_about(session, cycle.id)] == ["cycle.archived"]
 
 
-async def test_list_orders_by_start_and_filters(session: AsyncSession) -> None:
-    # given
-    org, other_org = await create_org(session), await create_org(session)
-    year = await create_cycle(session, org, name="2027", starts_on=YEAR[0], ends_on=YEAR[1])
-    q2 = await create_cycle(
-        session,
-        org,
-        name="Q2",
-        starts_on=date(2027, 4, 1),
-        ends_on=date(2027, 6, 30),
-        parent_cycle_id=year.id,
-    )
-    q1 = await create_cycle(
-        session, org, name="Q1", starts_on=Q1[0], ends_on=Q1[1], parent_cycle_id=year.id
-    )
-    old = await create_cycle(
-        session, org, name="2026", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31)
-    )
-    await service.archive_cycle(session, org.id, old.id)
-    await create_cycle(session, other_org, name="Stranger")
-
-    # when / then
-    assert [c.id for c in await service.list_cycles(session, org.id)] == [year.id, q1.id, q2.id]
-    assert [c.id for c in await service.list_cycles(session, org.id, parent_cycle_id=year.id)] == [
-        q1.id,
-        q2.id,
-    ]
-    covering = await service.list_cycles(session, org.id, covering=date(2027, 5, 1))
-    assert [c.id for c in covering] == [year.id, q2.id]
-    everything = await service.list_cycles(session, org.id, include_archived=True)
-    assert [c.id for c in everything] == [old.id, year.id, q1.id, q2.id]
-
-
-async def test_cycles_by_ids_leaves_out_other_orgs(session: AsyncSession) -> None:
-    org, other_org = await create_org(session), await create_org(session)
-    mine = await create_cycle(session, org)
-    theirs = await create_cycle(session, other_org)
-
-    found = await service.cycles_by_ids(session, org.id, [mine.id, theirs.id])
-
-    assert list(found) == [mine.id]
-
-
 async def test_a_lost_race_on_the_name_is_reported_as_duplicate(engine: AsyncEngine) -> None:
     """Both transactions pass the pre-check; the unique constraint decides, with the same error."""
     async with committed_org(engine) as (sessions, org), sessions() as first, sessions() as second:

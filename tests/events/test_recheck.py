@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.db import unit_of_work
 from service.errors import DomainError
 from service.events.catalog import EventType
-from service.key_results import repository as key_results_repository
 from service.key_results import service as key_results
 from service.key_results.schemas import KeyResultUpdate
 from service.models import (
@@ -411,7 +410,7 @@ async def test_a_first_observation_does_not_deadlock_with_an_edit_of_the_key_res
         # first observation (whose foreign key check needs a key share lock on that row),
         # then the edit announces (inserting the same stored row)
         async with sessions() as writer, sessions() as recheck:
-            await key_results_repository.get(writer, org.id, key_result.id, for_update=True)
+            await key_results.get_key_result(writer, org.id, key_result.id, for_update=True)
             rechecking = asyncio.create_task(announce_ingested(recheck))
             await wait_for_lock_waiters(engine, rechecking)
             editing = asyncio.create_task(

@@ -1,5 +1,12 @@
 """Key results and check-ins through GraphQL."""
 
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schema.core.relay import to_global_id
+from service.models import Organization
+from tests import factories
 from tests.graphql import steps
 from tests.graphql.conftest import Gql
 
@@ -102,3 +109,36 @@ async def test_roll_up_fields_resolve_through_the_engine(gql: Gql) -> None:
     assert node["status"] == "ON_TRACK"
     assert node["breakdown"] == [{"itemId": kr, "weight": 1.0, "progress": 0.5, "share": 1.0}]
     assert node["keyResults"] == [{"currentValue": 50.0, "attainment": 0.5}]
+
+
+async def test_check_ins_come_newest_first_ties_by_recording_retracted_ones_too(
+    session: AsyncSession, org: Organization, gql: Gql
+) -> None:
+    # given two check-ins observed at the same instant (recorded later wins), older ones,
+    # a retracted one and a check-in of another key result
+    cycle = await factories.create_cycle(session, org)
+    objective = await factories.create_objective(session, org, cycle)
+    key_result = await factories.create_key_result(session, objective)
+    other = await factories.create_key_result(session, objective)
+    now = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
+    oldest = await factories.create_check_in(session, key_result, now - timedelta(days=2))
+    tie_first = await factories.create_check_in(session, key_result, now - timedelta(days=1))
+    tie_second = await factories.create_check_in(session, key_result, now - timedelta(days=1))
+    newest = await factories.create_check_in(session, key_result, now)
+    await factories.create_check_in(session, other, now)
+    retracted = await factories.create_check_in(
+        session, key_result, now - timedelta(days=3), retracted_at=now
+    )
+
+    # when
+    found = await steps.node(
+        gql, to_global_id("KeyResult", key_result.id), "... on KeyResult { checkIns { id } }"
+    )
+
+    # then
+    assert tie_second.recorded_at > tie_first.recorded_at
+    assert found is not None
+    assert [check_in["id"] for check_in in found["checkIns"]] == [
+        to_global_id("CheckIn", check_in.id)
+        for check_in in (newest, tie_second, tie_first, oldest, retracted)
+    ]

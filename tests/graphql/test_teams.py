@@ -1,5 +1,10 @@
 """Teams through GraphQL: create, read back, page, update, members, archive."""
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schema.core.relay import to_global_id
+from service.models import Organization
+from tests.factories import add_member, create_person, create_team
 from tests.graphql import steps
 from tests.graphql.conftest import Gql
 
@@ -91,3 +96,42 @@ async def test_a_later_mutation_of_one_request_sees_the_earlier_ones(gql: Gql) -
     # then the second payload sees both members, not the first one's cached list
     assert body["data"]["first"]["team"]["members"] == [{"name": "Ada"}]
     assert body["data"]["second"]["team"]["members"] == [{"name": "Ada"}, {"name": "Bob"}]
+
+
+async def test_members_and_teams_of_a_person_are_listed_by_name(
+    session: AsyncSession, org: Organization, gql: Gql
+) -> None:
+    # given
+    core, web = (
+        await create_team(session, org, name="Core"),
+        await create_team(session, org, name="Web"),
+    )
+    zoe, amy = (
+        await create_person(session, org, name="Zoe"),
+        await create_person(session, org, name="Amy"),
+    )
+    loner = await create_person(session, org, name="Loner")
+    for team, person in [(core, zoe), (core, amy), (web, zoe)]:
+        await add_member(session, team, person)
+
+    # when
+    members = await steps.node(
+        gql, to_global_id("Team", core.id), "... on Team { members { name } }"
+    )
+    teams = await steps.node(
+        gql, to_global_id("Person", zoe.id), "... on Person { teams { name } }"
+    )
+    none = await steps.node(
+        gql, to_global_id("Person", loner.id), "... on Person { teams { name } }"
+    )
+
+    # then
+    assert members == {
+        "id": to_global_id("Team", core.id),
+        "members": [{"name": "Amy"}, {"name": "Zoe"}],
+    }
+    assert teams == {
+        "id": to_global_id("Person", zoe.id),
+        "teams": [{"name": "Core"}, {"name": "Web"}],
+    }
+    assert none == {"id": to_global_id("Person", loner.id), "teams": []}

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import DomainError, ErrorCode, Invalid, NotFound
 from service.key_results import service
-from service.key_results.schemas import KeyResultCreate, KeyResultFilter, KeyResultUpdate
+from service.key_results.schemas import KeyResultCreate, KeyResultUpdate
 from service.models import Event, KeyResult, Objective, Organization
 from tests import factories
 
@@ -329,7 +329,7 @@ async def test_create_refuses_an_empty_title(session: AsyncSession) -> None:
     assert error.field == "title" and error.code == ErrorCode.REQUIRED
 
 
-# --- get / list -----------------------------------------------------------------------------
+# --- get -----------------------------------------------------------------------------
 
 
 async def test_get_key_result_of_another_org_is_not_found(session: AsyncSession) -> None:
@@ -339,46 +339,6 @@ async def test_get_key_result_of_another_org_is_not_found(session: AsyncSession)
 
     with pytest.raises(NotFound):
         await service.get_key_result(session, org.id, foreign.id)
-    assert await service.get_key_results(session, org.id, [foreign.id]) == [None]
-
-
-async def test_list_key_results_filters(session: AsyncSession) -> None:
-    org = await factories.create_org(session)
-    other = await factories.create_org(session)
-    first = await new_objective(session, org)
-    second = await new_objective(session, org)
-    owner = await factories.create_person(session, org)
-    metric = await factories.create_metric(session, org)
-    a = await factories.create_key_result(session, first, owner_person_id=owner.id)
-    b = await factories.create_key_result(session, first, measure="metric", metric_id=metric.id)
-    c = await factories.create_key_result(session, second, state="archived")
-    await factories.create_key_result(session, await new_objective(session, other))
-
-    async def ids(**filters: Any) -> list[uuid.UUID]:
-        found = await service.list_key_results(session, org.id, KeyResultFilter(**filters))
-        return [kr.id for kr in found]
-
-    assert set(await ids()) == {a.id, b.id, c.id}
-    assert set(await ids(objective_id=first.id)) == {a.id, b.id}
-    assert await ids(owner_person_id=owner.id) == [a.id]
-    assert await ids(metric_id=metric.id) == [b.id]
-    assert await ids(states=["archived"]) == [c.id]
-    grouped = await service.key_results_by_objective(session, org.id, [second.id, first.id])
-    assert [{kr.id for kr in group} for group in grouped] == [{c.id}, {a.id, b.id}]
-
-
-async def test_list_key_results_pages_after_a_cursor(session: AsyncSession) -> None:
-    org = await factories.create_org(session)
-    objective = await new_objective(session, org)
-    for _ in range(3):
-        await factories.create_key_result(session, objective)
-
-    everything = await service.list_key_results(session, org.id)
-    first = await service.list_key_results(session, org.id, limit=2)
-    rest = await service.list_key_results(session, org.id, after=first[-1].id)
-
-    assert [kr.id for kr in first + rest] == [kr.id for kr in everything]
-    assert len(first) == 2 and len(rest) == 1
 
 
 # --- update ---------------------------------------------------------------------------------

@@ -121,14 +121,14 @@ async def test_edges_build_a_tree_and_emit_events(session: AsyncSession) -> None
         ),
     )
     await service.update_metric_edge(session, org.id, edge.id, MetricEdgeUpdate(weight=2.5))
-    listed = await service.list_metric_edges(session, org.id, [star.id])
+    listed = list(await session.scalars(select(MetricEdge).where(MetricEdge.org_id == org.id)))
     await service.delete_metric_edge(session, org.id, edge.id)
 
     # then
     assert [(e.child_metric_id, e.parent_metric_id, e.relation, e.weight) for e in listed] == [
         (child.id, star.id, "component", 2.5)
     ]
-    assert await service.list_metric_edges(session, org.id) == []
+    assert await session.scalar(select(MetricEdge.id).where(MetricEdge.org_id == org.id)) is None
     assert await event_types(session, org.id) == [
         "metric_edge.created",
         "metric_edge.updated",

@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.errors import CycleDetected, DomainError, ErrorCode, Invalid, NotFound
 from service.models import Alignment, Event, Objective, ObjectiveMetric, Organization
 from service.objectives import service
-from service.objectives.schemas import ObjectiveCreate, ObjectiveFilter, ObjectiveUpdate
+from service.objectives.schemas import ObjectiveCreate, ObjectiveUpdate
 from tests import factories
-from tests.conftest import StatementCounter
 
 
 async def count(session: AsyncSession, model: type[Any], org: Organization) -> int:
@@ -28,6 +27,30 @@ async def event_types(session: AsyncSession, org: Organization) -> list[str]:
         select(Event.type).where(Event.org_id == org.id).order_by(Event.seq)
     )
     return list(result)
+
+
+async def parents_of(
+    session: AsyncSession, org: Organization, child: Objective
+) -> list[tuple[uuid.UUID, float]]:
+    """(parent id, weight) of each alignment of `child`, oldest first."""
+    result = await session.execute(
+        select(Alignment.parent_objective_id, Alignment.weight)
+        .where(Alignment.org_id == org.id, Alignment.child_objective_id == child.id)
+        .order_by(Alignment.created_at)
+    )
+    return [(parent_id, weight) for parent_id, weight in result]
+
+
+async def children_of(
+    session: AsyncSession, org: Organization, parent: Objective
+) -> list[tuple[uuid.UUID, float]]:
+    """(child id, weight) of each alignment under `parent`, oldest first."""
+    result = await session.execute(
+        select(Alignment.child_objective_id, Alignment.weight)
+        .where(Alignment.org_id == org.id, Alignment.parent_objective_id == parent.id)
+        .order_by(Alignment.created_at)
+    )
+    return [(child_id, weight) for child_id, weight in result]
 
 
 async def new_objective(session: AsyncSession, org: Organization, **fields: object) -> Objective:
@@ -222,92 +245,6 @@ async def test_get_objective_of_another_organization_is_not_found(session: Async
     assert (await service.get_objective(session, other.id, foreign.id)).id == foreign.id
 
 
-async def test_get_objectives_keeps_order_and_hides_other_organizations(
-    session: AsyncSession,
-) -> None:
-    org = await factories.create_org(session)
-    other = await factories.create_org(session)
-    first = await new_objective(session, org)
-    second = await new_objective(session, org)
-    foreign = await new_objective(session, other)
-
-    found = await service.get_objectives(session, org.id, [second.id, foreign.id, first.id])
-
-    assert found == [second, None, first]
-
-
-async def test_list_objectives_filters_by_cycle_owner_and_state(session: AsyncSession) -> None:
-    # given
-    org = await factories.create_org(session)
-    other = await factories.create_org(session)
-    cycle = await factories.create_cycle(session, org)
-    later = await factories.create_cycle(session, org)
-    team = await factories.create_team(session, org)
-    person = await factories.create_person(session, org)
-    team_active = await factories.create_objective(session, org, cycle, owner_team_id=team.id)
-    person_draft = await factories.create_objective(
-        session, org, cycle, owner_person_id=person.id, state="draft"
-    )
-    later_closed = await factories.create_objective(
-        session, org, later, owner_team_id=team.id, state="closed"
-    )
-    await new_objective(session, other)
-
-    # when / then
-    listed = await service.list_objectives(session, org.id)
-    assert {o.id for o in listed} == {team_active.id, person_draft.id, later_closed.id}
-    by_cycle = await service.list_objectives(session, org.id, ObjectiveFilter(cycle_id=cycle.id))
-    assert {o.id for o in by_cycle} == {team_active.id, person_draft.id}
-    by_team = await service.list_objectives(session, org.id, ObjectiveFilter(owner_team_id=team.id))
-    assert {o.id for o in by_team} == {team_active.id, later_closed.id}
-    by_person = await service.list_objectives(
-        session, org.id, ObjectiveFilter(owner_person_id=person.id)
-    )
-    assert [o.id for o in by_person] == [person_draft.id]
-    by_state = await service.list_objectives(
-        session, org.id, ObjectiveFilter(states=["draft", "closed"])
-    )
-    assert {o.id for o in by_state} == {person_draft.id, later_closed.id}
-
-
-async def test_list_objectives_search_is_case_insensitive_and_escapes_wildcards(
-    session: AsyncSession,
-) -> None:
-    org = await factories.create_org(session)
-    percent = await new_objective(session, org, title="Reach 100% uptime")
-    underscore = await new_objective(session, org, title="Fix snake_case names")
-    plain = await new_objective(session, org, title="Reach 1000 users")
-    await new_objective(session, org, title="Fix snakeXcase names")
-
-    async def search(term: str) -> set[uuid.UUID]:
-        found = await service.list_objectives(session, org.id, ObjectiveFilter(search=term))
-        return {o.id for o in found}
-
-    assert await search("REACH") == {percent.id, plain.id}
-    assert await search("0%") == {percent.id}
-    assert await search("snake_case") == {underscore.id}
-    assert await search("%") == {percent.id}
-    assert await search("\\") == set()
-    assert await search("  ") == await search("")
-
-
-async def test_list_objectives_pages_after_a_cursor(session: AsyncSession) -> None:
-    org = await factories.create_org(session)
-    for _ in range(5):
-        await new_objective(session, org)
-
-    everything = await service.list_objectives(session, org.id)
-    first_page = await service.list_objectives(session, org.id, limit=2)
-    second_page = await service.list_objectives(session, org.id, limit=2, after=first_page[-1].id)
-    rest = await service.list_objectives(session, org.id, after=second_page[-1].id)
-
-    assert [o.id for o in first_page + second_page + rest] == [o.id for o in everything]
-    assert len(everything) == 5
-    with pytest.raises(Invalid) as error:
-        await service.list_objectives(session, org.id, limit=0)
-    assert error.value.field == "limit"
-
-
 # --- update / archive -----------------------------------------------------------------------
 
 
@@ -475,10 +412,8 @@ async def test_align_records_weighted_alignment_and_event(session: AsyncSession)
     alignment = await service.align(session, org.id, child.id, parent.id, weight=2.5)
 
     assert alignment.weight == 2.5
-    parents = await service.list_parents(session, org.id, child.id)
-    assert [(p.objective.id, p.weight) for p in parents] == [(parent.id, 2.5)]
-    children = await service.list_children(session, org.id, parent.id)
-    assert [(c.objective.id, c.weight) for c in children] == [(child.id, 2.5)]
+    assert await parents_of(session, org, child) == [(parent.id, 2.5)]
+    assert await children_of(session, org, parent) == [(child.id, 2.5)]
     event = await session.scalar(select(Event).where(Event.org_id == org.id))
     assert event is not None and event.type == "objective.aligned"
     assert event.payload == {
@@ -500,8 +435,7 @@ async def test_align_allows_many_parents_and_diamonds(session: AsyncSession) -> 
     await service.align(session, org.id, bottom.id, left.id)
     await service.align(session, org.id, bottom.id, right.id, weight=0)
 
-    parents = await service.list_parents(session, org.id, bottom.id)
-    assert {(p.objective.id, p.weight) for p in parents} == {(left.id, 1.0), (right.id, 0.0)}
+    assert set(await parents_of(session, org, bottom)) == {(left.id, 1.0), (right.id, 0.0)}
     assert await count(session, Alignment, org) == 4
 
 
@@ -514,8 +448,7 @@ async def test_align_again_updates_the_weight(session: AsyncSession) -> None:
     await service.align(session, org.id, child.id, parent.id, weight=3)
     await service.align(session, org.id, child.id, parent.id, weight=3)
 
-    parents = await service.list_parents(session, org.id, child.id)
-    assert [p.weight for p in parents] == [3.0]
+    assert [weight for _, weight in await parents_of(session, org, child)] == [3.0]
     assert await count(session, Alignment, org) == 1
     assert await event_types(session, org) == ["objective.aligned", "objective.aligned"]
 
@@ -642,39 +575,6 @@ async def test_unalign_of_another_organization_is_not_found(session: AsyncSessio
     assert await event_types(session, org) == []
 
 
-async def test_list_parents_and_children_of_unknown_objective_is_not_found(
-    session: AsyncSession,
-) -> None:
-    org = await factories.create_org(session)
-    other = await factories.create_org(session)
-    foreign = await new_objective(session, other)
-
-    with pytest.raises(NotFound):
-        await service.list_parents(session, org.id, foreign.id)
-    with pytest.raises(NotFound):
-        await service.list_children(session, org.id, uuid.uuid4())
-
-
-async def test_parents_and_children_by_objective_batch_in_input_order(
-    session: AsyncSession,
-) -> None:
-    org = await factories.create_org(session)
-    a = await new_objective(session, org)
-    b = await new_objective(session, org)
-    c = await new_objective(session, org)
-    await factories.create_alignment(session, a, c, weight=2)
-    await factories.create_alignment(session, b, c)
-
-    parents = await service.parents_by_objective(session, org.id, [c.id, a.id, b.id])
-    children = await service.children_by_objective(session, org.id, [a.id, c.id])
-
-    assert [[p.objective.id for p in group] for group in parents] == [[], [c.id], [c.id]]
-    assert [{(x.objective.id, x.weight) for x in group} for group in children] == [
-        set(),
-        {(a.id, 2.0), (b.id, 1.0)},
-    ]
-
-
 # --- metrics an objective drives ------------------------------------------------------------
 
 
@@ -719,7 +619,7 @@ async def test_unlink_metric_removes_it_and_refuses_unknown_links(session: Async
     remaining = await service.unlink_metric(session, org.id, objective.id, dropped.id)
 
     assert remaining == [kept.id]
-    assert await service.list_metric_ids(session, org.id, objective.id) == [kept.id]
+    assert await service.linked_metric_ids(session, org.id, objective.id) == [kept.id]
     with pytest.raises(NotFound):
         await service.unlink_metric(session, org.id, objective.id, dropped.id)
     assert await event_types(session, org) == ["objective.updated"] * 3
@@ -769,31 +669,3 @@ async def test_concurrent_alignments_cannot_close_a_cycle(engine: AsyncEngine) -
         async with sessions() as cleanup:
             await cleanup.execute(delete(Organization).where(Organization.id == org.id))
             await cleanup.commit()
-
-
-async def test_batch_lookups_run_one_statement_whatever_the_number_of_objectives(
-    session: AsyncSession, statements: StatementCounter
-) -> None:
-    org = await factories.create_org(session)
-    parent = await new_objective(session, org)
-    metric = await factories.create_metric(session, org)
-    children = [await new_objective(session, org) for _ in range(6)]
-    for child in children:
-        await factories.create_alignment(session, child, parent)
-        session.add(ObjectiveMetric(org_id=org.id, objective_id=child.id, metric_id=metric.id))
-    await session.flush()
-    ids = [child.id for child in children]
-
-    statements.reset()
-    parents = await service.parents_by_objective(session, org.id, ids)
-    assert statements.count == 1
-    statements.reset()
-    metric_ids = await service.metric_ids_by_objective(session, org.id, ids)
-    assert statements.count == 1
-    statements.reset()
-    found = await service.get_objectives(session, org.id, ids)
-    assert statements.count == 1
-
-    assert all([p.objective.id for p in group] == [parent.id] for group in parents)
-    assert metric_ids == [[metric.id]] * 6
-    assert [o.id if o else None for o in found] == ids

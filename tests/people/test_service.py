@@ -439,37 +439,6 @@ async def test_archive_is_refused_while_accountable_for_an_active_agent(
     assert human.archived_at is None
 
 
-async def test_list_shows_the_orgs_active_people_by_name(session: AsyncSession) -> None:
-    # given
-    org, other_org = await create_org(session), await create_org(session)
-    bea = await create_person(session, org, name="Bea")
-    ann = await create_person(session, org, name="Ann")
-    gone = await create_person(session, org, name="Gone")
-    bot = await create_person(session, org, name="Bot", kind="agent", accountable_person_id=ann.id)
-    await service.archive_person(session, org.id, gone.id)
-    await create_person(session, other_org, name="Stranger")
-
-    # when
-    active = await service.list_people(session, org.id)
-    agents = await service.list_people(session, org.id, kind=PersonKind.agent)
-    everyone = await service.list_people(session, org.id, include_archived=True)
-
-    # then
-    assert [p.id for p in active] == [ann.id, bea.id, bot.id]
-    assert [p.id for p in agents] == [bot.id]
-    assert [p.id for p in everyone] == [ann.id, bea.id, bot.id, gone.id]
-
-
-async def test_people_by_ids_leaves_out_other_orgs(session: AsyncSession) -> None:
-    org, other_org = await create_org(session), await create_org(session)
-    mine = await create_person(session, org)
-    theirs = await create_person(session, other_org)
-
-    found = await service.people_by_ids(session, org.id, [mine.id, theirs.id, uuid.uuid4()])
-
-    assert list(found) == [mine.id]
-
-
 async def test_a_lost_race_on_the_email_is_reported_as_duplicate(engine: AsyncEngine) -> None:
     """Two transactions both pass the pre-check; the unique index decides, with the same error."""
     async with committed_org(engine) as (sessions, org), sessions() as first, sessions() as second:

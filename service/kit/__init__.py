@@ -1,0 +1,1 @@
+"""Checks and row lookups every domain shares (Polar's `kit/`); imports only models and errors."""
