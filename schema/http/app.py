@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 from schema.core.context import Context
 from schema.core.errors import ErrorCodes
 from schema.core.framework import HookedGraphQLRouter
+from schema.core.limits import document_refusal, refused
 from schema.http.graphiql import graphiql_html
 from schema.schema import build_schema
 from service.auth.dependencies import OptionalPrincipalDep, SessionDep, unauthorized
@@ -110,6 +111,12 @@ class LodestarGraphQLRouter(HookedGraphQLRouter[Context]):
                 ErrorCodes.GRAPHQL_PARSE_FAILED,
             )
         return None
+
+    def refuse_operation(self, data: GraphQLRequestData) -> ExecutionResult | None:
+        refusal = document_refusal(data.query, self.settings)
+        if refusal is None:
+            return None
+        return ExecutionResult(data=None, errors=[refused(refusal)])
 
     def request_done(self, context: object) -> None:
         if isinstance(context, Context):
