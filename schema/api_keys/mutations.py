@@ -1,3 +1,5 @@
+import uuid
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -6,12 +8,13 @@ from schema.api_keys.types import ApiKey, ApiKeyScope
 from schema.core.context import Context
 from schema.core.enum_values import raw
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate
+from schema.core.mutation_runner import Refused, payload_of, run, run_by_id
 from schema.core.permissions import require_scope
-from schema.core.relay import decode_id, decode_optional_id
+from schema.core.relay import decode_optional_id
 from service.auth import service
 from service.models import ApiKey as ApiKeyModel
 from service.models import Scope
+from service.people import service as people_service
 
 
 @strawberry.input(description="A new API key.")
@@ -47,6 +50,16 @@ class ApiKeyRevokePayload:
     )
 
 
+def _created_payload(result: tuple[ApiKeyModel, str] | Refused) -> ApiKeyCreatePayload:
+    if isinstance(result, Refused):
+        return ApiKeyCreatePayload(api_key=None, secret=None, user_errors=result.errors)
+    api_key, secret = result
+    return ApiKeyCreatePayload(api_key=ApiKey.from_model(api_key), secret=secret, user_errors=[])
+
+
+_revoked_payload = payload_of(ApiKeyRevokePayload, "api_key", ApiKey.from_model)
+
+
 @strawberry.type
 class ApiKeyMutations:
     @strawberry.mutation(
@@ -56,15 +69,14 @@ class ApiKeyMutations:
         self, info: Info[Context, None], input: ApiKeyCreateInput
     ) -> ApiKeyCreatePayload:
         require_scope(info, Scope.admin)
-        org_id = info.context.principal.org_id
 
-        async def change(session: AsyncSession) -> tuple[ApiKeyModel, str]:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> tuple[ApiKeyModel, str]:
             person_id = decode_optional_id(
                 input.created_by_person_id, "Person", field="created_by_person_id"
             )
+            # The check stays here: `service.auth` sits below the domains and may not import
+            # `service.people` (the layers in pyproject.toml).
             if person_id is not None:
-                from service.people import service as people_service
-
                 await people_service.get_person(session, org_id, person_id)
             return await service.create_key(
                 session,
@@ -74,27 +86,11 @@ class ApiKeyMutations:
                 created_by_person_id=person_id,
             )
 
-        result = await mutate(info, change)
-        if isinstance(result, Refused):
-            return ApiKeyCreatePayload(api_key=None, secret=None, user_errors=result.errors)
-        api_key, secret = result
-        return ApiKeyCreatePayload(
-            api_key=ApiKey.from_model(api_key), secret=secret, user_errors=[]
-        )
+        return await run(info, change, _created_payload)
 
     @strawberry.mutation(description="Revoke an API key (needs `admin`); it stops working at once.")
     async def api_key_revoke(
         self, info: Info[Context, None], input: ApiKeyRevokeInput
     ) -> ApiKeyRevokePayload:
         require_scope(info, Scope.admin)
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> ApiKeyModel:
-            return await service.revoke_key(
-                session, org_id, decode_id(input.id, "ApiKey", field="id")
-            )
-
-        result = await mutate(info, change)
-        if isinstance(result, Refused):
-            return ApiKeyRevokePayload(api_key=None, user_errors=result.errors)
-        return ApiKeyRevokePayload(api_key=ApiKey.from_model(result), user_errors=[])
+        return await run_by_id(info, service.revoke_key, input.id, "ApiKey", _revoked_payload)

@@ -1,4 +1,6 @@
+import uuid
 from datetime import date, datetime
+from functools import partial
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -7,7 +9,7 @@ from strawberry.types import Info
 from schema.commitments.types import Commitment
 from schema.core.context import Context
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.mutation_runner import payload_of, run, run_by_id, set_fields
 from schema.core.relay import decode_id
 from service.commitments import service
 from service.commitments.schemas import CommitmentCreate, CommitmentUpdate
@@ -65,10 +67,7 @@ class CommitmentPayload:
     )
 
 
-def _payload(result: CommitmentModel | Refused) -> CommitmentPayload:
-    if isinstance(result, Refused):
-        return CommitmentPayload(commitment=None, user_errors=result.errors)
-    return CommitmentPayload(commitment=Commitment.from_model(result), user_errors=[])
+_payload = payload_of(CommitmentPayload, "commitment", Commitment.from_model)
 
 
 @strawberry.type
@@ -77,9 +76,7 @@ class CommitmentMutations:
     async def commitment_create(
         self, info: Info[Context, None], input: CommitmentCreateInput
     ) -> CommitmentPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CommitmentModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> CommitmentModel:
             data = CommitmentCreate(
                 title=input.title,
                 success_criteria=input.success_criteria,
@@ -92,15 +89,13 @@ class CommitmentMutations:
             )
             return await service.create_commitment(session, org_id, data)
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Change an open commitment.")
     async def commitment_update(
         self, info: Info[Context, None], input: CommitmentUpdateInput
     ) -> CommitmentPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CommitmentModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> CommitmentModel:
             commitment_id = decode_id(input.id, "Commitment", field="id")
             fields = set_fields(input, "title", "success_criteria", "due_on")
             if input.owner_person_id is not strawberry.UNSET:
@@ -115,54 +110,29 @@ class CommitmentMutations:
                     decode_id(id, "KeyResult", field="key_result_ids")
                     for id in input.key_result_ids or []
                 ]
-            commitment = await service.update_commitment(
-                session, org_id, commitment_id, CommitmentUpdate(**fields)
+            return await service.update_commitment_and_key_results(
+                session, org_id, commitment_id, CommitmentUpdate(**fields), key_result_ids
             )
-            if key_result_ids is not None:
-                await service.set_key_results(session, org_id, commitment_id, key_result_ids)
-            return commitment
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Mark an open commitment done, with optional evidence.")
     async def commitment_complete(
         self, info: Info[Context, None], input: CommitmentCompleteInput
     ) -> CommitmentPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CommitmentModel:
-            return await service.complete_commitment(
-                session,
-                org_id,
-                decode_id(input.id, "Commitment", field="id"),
-                done_at=input.done_at,
-                evidence_url=input.evidence_url,
-            )
-
-        return _payload(await mutate(info, change))
+        complete = partial(
+            service.complete_commitment, done_at=input.done_at, evidence_url=input.evidence_url
+        )
+        return await run_by_id(info, complete, input.id, "Commitment", _payload)
 
     @strawberry.mutation(description="Drop an open commitment (the archive of commitments).")
     async def commitment_drop(
         self, info: Info[Context, None], input: CommitmentStateInput
     ) -> CommitmentPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CommitmentModel:
-            return await service.drop_commitment(
-                session, org_id, decode_id(input.id, "Commitment", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.drop_commitment, input.id, "Commitment", _payload)
 
     @strawberry.mutation(description="Reopen a done or dropped commitment.")
     async def commitment_reopen(
         self, info: Info[Context, None], input: CommitmentStateInput
     ) -> CommitmentPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CommitmentModel:
-            return await service.reopen_commitment(
-                session, org_id, decode_id(input.id, "Commitment", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.reopen_commitment, input.id, "Commitment", _payload)

@@ -1,12 +1,15 @@
-"""Runs one mutation's service call inside a SAVEPOINT.
+"""Runs one mutation's service call inside a SAVEPOINT and wraps the result in its payload.
 
-An expected failure (DomainError, or pydantic validation of the service's input model)
-rolls the savepoint back and becomes `userErrors`: nothing of the mutation is written, yet
-the request's transaction still commits what earlier mutations of the same request did.
-Unexpected errors roll the savepoint back too and propagate (masked by `ErrorShaping`).
+A resolver returns `run(info, change, payload)`, or `run_by_id(...)` when the mutation acts
+on the one object its `input.id` names. An expected failure (DomainError, or pydantic
+validation of the service's input model) rolls the savepoint back and becomes `userErrors`:
+nothing of the mutation is written, yet the request's transaction still commits what
+earlier mutations of the same request did. Unexpected errors roll the savepoint back too
+and propagate (masked by `ErrorShaping`).
 """
 
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,9 +21,11 @@ from strawberry.types import Info
 
 from schema.core.errors import UserError, UserErrorCode, user_error
 from schema.core.framework import UNSET
+from schema.core.relay import decode_id
 from service.errors import DomainError
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 @dataclass
@@ -80,6 +85,49 @@ async def mutate(
             return Refused([refused])
         except pydantic.ValidationError as error:
             return Refused(_from_validation(error))
+
+
+async def run(
+    info: Info[Any, Any],
+    change: Callable[[AsyncSession, uuid.UUID], Awaitable[T]],
+    payload: Callable[[T | Refused], P],
+) -> P:
+    """`change(session, org_id)` through `mutate`, its result or refusal wrapped in `payload`."""
+    org_id = info.context.principal.org_id
+    return payload(await mutate(info, lambda session: change(session, org_id)))
+
+
+async def run_by_id(
+    info: Info[Any, Any],
+    action: Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[T]],
+    global_id: str,
+    type_name: str,
+    payload: Callable[[T | Refused], P],
+) -> P:
+    """`action(session, org_id, id)` for the object that `input.id` (a `type_name`) names.
+
+    The ID is decoded inside the savepoint, so a bad one is a user error on `input.id`.
+    """
+    return await run(
+        info,
+        lambda session, org_id: action(
+            session, org_id, decode_id(global_id, type_name, field="id")
+        ),
+        payload,
+    )
+
+
+def payload_of(
+    payload: Callable[..., P], field: str, convert: Callable[[T], object]
+) -> Callable[[T | Refused], P]:
+    """The builder of a payload carrying one object, as `field`, and `userErrors`."""
+
+    def build(result: T | Refused) -> P:
+        if isinstance(result, Refused):
+            return payload(**{field: None, "user_errors": result.errors})
+        return payload(**{field: convert(result), "user_errors": []})
+
+    return build
 
 
 async def _load_expired(session: AsyncSession, result: object) -> None:

@@ -1,3 +1,4 @@
+import uuid
 from datetime import date
 
 import strawberry
@@ -6,7 +7,7 @@ from strawberry.types import Info
 
 from schema.core.context import Context
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.mutation_runner import payload_of, run, run_by_id, set_fields
 from schema.core.relay import decode_id, decode_optional_id
 from schema.cycles.types import Cycle
 from service.cycles import service
@@ -48,10 +49,7 @@ class CyclePayload:
     )
 
 
-def _payload(result: CycleModel | Refused) -> CyclePayload:
-    if isinstance(result, Refused):
-        return CyclePayload(cycle=None, user_errors=result.errors)
-    return CyclePayload(cycle=Cycle.from_model(result), user_errors=[])
+_payload = payload_of(CyclePayload, "cycle", Cycle.from_model)
 
 
 @strawberry.type
@@ -60,9 +58,7 @@ class CycleMutations:
     async def cycle_create(
         self, info: Info[Context, None], input: CycleCreateInput
     ) -> CyclePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CycleModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> CycleModel:
             parent_id = decode_optional_id(input.parent_cycle_id, "Cycle", field="parent_cycle_id")
             data = CycleCreate(
                 name=input.name,
@@ -72,15 +68,13 @@ class CycleMutations:
             )
             return await service.create_cycle(session, org_id, data)
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Change a cycle's name, dates or parent.")
     async def cycle_update(
         self, info: Info[Context, None], input: CycleUpdateInput
     ) -> CyclePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CycleModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> CycleModel:
             cycle_id = decode_id(input.id, "Cycle", field="id")
             fields = set_fields(input, "name", "starts_on", "ends_on")
             if input.parent_cycle_id is not strawberry.UNSET:
@@ -89,17 +83,10 @@ class CycleMutations:
                 )
             return await service.update_cycle(session, org_id, cycle_id, CycleUpdate(**fields))
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Archive a cycle.")
     async def cycle_archive(
         self, info: Info[Context, None], input: CycleArchiveInput
     ) -> CyclePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CycleModel:
-            return await service.archive_cycle(
-                session, org_id, decode_id(input.id, "Cycle", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.archive_cycle, input.id, "Cycle", _payload)

@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime
 
 import strawberry
@@ -7,7 +8,7 @@ from strawberry.types import Info
 from schema.core.context import Context
 from schema.core.enum_values import raw
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.mutation_runner import payload_of, run, run_by_id, set_fields
 from schema.core.relay import decode_id, decode_optional_id
 from schema.key_results.types import CheckIn, KeyResult, KeyResultDirection, Measure
 from service.check_ins import service as check_in_service
@@ -114,16 +115,8 @@ class CheckInPayload:
     )
 
 
-def _payload(result: KeyResultModel | Refused) -> KeyResultPayload:
-    if isinstance(result, Refused):
-        return KeyResultPayload(key_result=None, user_errors=result.errors)
-    return KeyResultPayload(key_result=KeyResult.from_model(result), user_errors=[])
-
-
-def _check_in_payload(result: CheckInModel | Refused) -> CheckInPayload:
-    if isinstance(result, Refused):
-        return CheckInPayload(check_in=None, user_errors=result.errors)
-    return CheckInPayload(check_in=CheckIn.from_model(result), user_errors=[])
+_payload = payload_of(KeyResultPayload, "key_result", KeyResult.from_model)
+_check_in_payload = payload_of(CheckInPayload, "check_in", CheckIn.from_model)
 
 
 @strawberry.type
@@ -132,9 +125,7 @@ class KeyResultMutations:
     async def key_result_create(
         self, info: Info[Context, None], input: KeyResultCreateInput
     ) -> KeyResultPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> KeyResultModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> KeyResultModel:
             data = KeyResultCreate(
                 objective_id=decode_id(input.objective_id, "Objective", field="objective_id"),
                 title=input.title,
@@ -151,15 +142,13 @@ class KeyResultMutations:
             )
             return await service.create_key_result(session, org_id, data)
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Change a key result (use `keyResultMove` to move it).")
     async def key_result_update(
         self, info: Info[Context, None], input: KeyResultUpdateInput
     ) -> KeyResultPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> KeyResultModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> KeyResultModel:
             key_result_id = decode_id(input.id, "KeyResult", field="id")
             fields = set_fields(input, "title", "start_value", "target_value", "unit", "weight")
             for name in ("measure", "direction"):
@@ -178,41 +167,25 @@ class KeyResultMutations:
                 session, org_id, key_result_id, KeyResultUpdate(**fields)
             )
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Archive a key result; roll-ups ignore it from then on.")
     async def key_result_archive(
         self, info: Info[Context, None], input: KeyResultArchiveInput
     ) -> KeyResultPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> KeyResultModel:
-            return await service.archive_key_result(
-                session, org_id, decode_id(input.id, "KeyResult", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.archive_key_result, input.id, "KeyResult", _payload)
 
     @strawberry.mutation(description="Bring an archived key result back.")
     async def key_result_unarchive(
         self, info: Info[Context, None], input: KeyResultUnarchiveInput
     ) -> KeyResultPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> KeyResultModel:
-            return await service.unarchive_key_result(
-                session, org_id, decode_id(input.id, "KeyResult", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.unarchive_key_result, input.id, "KeyResult", _payload)
 
     @strawberry.mutation(description="Move a key result to another objective.")
     async def key_result_move(
         self, info: Info[Context, None], input: KeyResultMoveInput
     ) -> KeyResultPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> KeyResultModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> KeyResultModel:
             return await service.move_key_result(
                 session,
                 org_id,
@@ -220,15 +193,13 @@ class KeyResultMutations:
                 decode_id(input.objective_id, "Objective", field="objective_id"),
             )
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Record an observation of a key result.")
     async def check_in_create(
         self, info: Info[Context, None], input: CheckInCreateInput
     ) -> CheckInPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CheckInModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> CheckInModel:
             key_result_id = decode_id(input.key_result_id, "KeyResult", field="key_result_id")
             data = CheckInCreate(
                 value=input.value,
@@ -243,17 +214,12 @@ class KeyResultMutations:
             )
             return await check_in_service.create_check_in(session, org_id, key_result_id, data)
 
-        return _check_in_payload(await mutate(info, change))
+        return await run(info, change, _check_in_payload)
 
     @strawberry.mutation(description="Retract a check-in; it stays, marked, and stops counting.")
     async def check_in_retract(
         self, info: Info[Context, None], input: CheckInRetractInput
     ) -> CheckInPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> CheckInModel:
-            return await check_in_service.retract_check_in(
-                session, org_id, decode_id(input.id, "CheckIn", field="id")
-            )
-
-        return _check_in_payload(await mutate(info, change))
+        return await run_by_id(
+            info, check_in_service.retract_check_in, input.id, "CheckIn", _check_in_payload
+        )

@@ -7,7 +7,7 @@ from strawberry.types import Info
 from schema.core.context import Context
 from schema.core.enum_values import raw
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.mutation_runner import Refused, payload_of, run, run_by_id, set_fields
 from schema.core.relay import decode_id, decode_optional_id
 from schema.metrics.types import (
     Aggregation,
@@ -141,16 +141,14 @@ class MetricEdgeDeletePayload:
     )
 
 
-def _payload(result: MetricModel | Refused) -> MetricPayload:
-    if isinstance(result, Refused):
-        return MetricPayload(metric=None, user_errors=result.errors)
-    return MetricPayload(metric=Metric.from_model(result), user_errors=[])
+_payload = payload_of(MetricPayload, "metric", Metric.from_model)
+_edge_payload = payload_of(MetricEdgePayload, "metric_edge", MetricEdge.from_model)
 
 
-def _edge_payload(result: MetricEdgeModel | Refused) -> MetricEdgePayload:
+def _deleted_payload(result: Refused | None, deleted_id: strawberry.ID) -> MetricEdgeDeletePayload:
     if isinstance(result, Refused):
-        return MetricEdgePayload(metric_edge=None, user_errors=result.errors)
-    return MetricEdgePayload(metric_edge=MetricEdge.from_model(result), user_errors=[])
+        return MetricEdgeDeletePayload(deleted_id=None, user_errors=result.errors)
+    return MetricEdgeDeletePayload(deleted_id=deleted_id, user_errors=[])
 
 
 def _enum_value(value: object) -> object:
@@ -163,9 +161,7 @@ class MetricMutations:
     async def metric_create(
         self, info: Info[Context, None], input: MetricCreateInput
     ) -> MetricPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> MetricModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> MetricModel:
             data = MetricCreate(
                 key=input.key,
                 name=input.name,
@@ -183,15 +179,13 @@ class MetricMutations:
             )
             return await service.create_metric(session, org_id, data)
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Change a metric's definition.")
     async def metric_update(
         self, info: Info[Context, None], input: MetricUpdateInput
     ) -> MetricPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> MetricModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> MetricModel:
             metric_id = decode_id(input.id, "Metric", field="id")
             fields = set_fields(
                 input,
@@ -212,41 +206,25 @@ class MetricMutations:
                 )
             return await service.update_metric(session, org_id, metric_id, MetricUpdate(**fields))
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Archive a metric; it takes no more points.")
     async def metric_archive(
         self, info: Info[Context, None], input: MetricArchiveInput
     ) -> MetricPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> MetricModel:
-            return await service.archive_metric(
-                session, org_id, decode_id(input.id, "Metric", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.archive_metric, input.id, "Metric", _payload)
 
     @strawberry.mutation(description="Bring an archived metric back; it takes points again.")
     async def metric_restore(
         self, info: Info[Context, None], input: MetricRestoreInput
     ) -> MetricPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> MetricModel:
-            return await service.restore_metric(
-                session, org_id, decode_id(input.id, "Metric", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.restore_metric, input.id, "Metric", _payload)
 
     @strawberry.mutation(description="Connect a child metric to a parent (the tree stays a DAG).")
     async def metric_edge_create(
         self, info: Info[Context, None], input: MetricEdgeCreateInput
     ) -> MetricEdgePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> MetricEdgeModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> MetricEdgeModel:
             data = MetricEdgeCreate(
                 child_metric_id=decode_id(input.child_metric_id, "Metric", field="child_metric_id"),
                 parent_metric_id=decode_id(
@@ -257,15 +235,13 @@ class MetricMutations:
             )
             return await service.create_metric_edge(session, org_id, data)
 
-        return _edge_payload(await mutate(info, change))
+        return await run(info, change, _edge_payload)
 
     @strawberry.mutation(description="Change the relation or weight of a metric edge.")
     async def metric_edge_update(
         self, info: Info[Context, None], input: MetricEdgeUpdateInput
     ) -> MetricEdgePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> MetricEdgeModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> MetricEdgeModel:
             edge_id = decode_id(input.id, "MetricEdge", field="id")
             fields = set_fields(input, "weight")
             if input.relation is not strawberry.UNSET:
@@ -274,20 +250,16 @@ class MetricMutations:
                 session, org_id, edge_id, MetricEdgeUpdate(**fields)
             )
 
-        return _edge_payload(await mutate(info, change))
+        return await run(info, change, _edge_payload)
 
     @strawberry.mutation(description="Delete a metric edge.")
     async def metric_edge_delete(
         self, info: Info[Context, None], input: MetricEdgeDeleteInput
     ) -> MetricEdgeDeletePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> uuid.UUID:
-            edge_id = decode_id(input.id, "MetricEdge", field="id")
-            await service.delete_metric_edge(session, org_id, edge_id)
-            return edge_id
-
-        result = await mutate(info, change)
-        if isinstance(result, Refused):
-            return MetricEdgeDeletePayload(deleted_id=None, user_errors=result.errors)
-        return MetricEdgeDeletePayload(deleted_id=input.id, user_errors=[])
+        return await run_by_id(
+            info,
+            service.delete_metric_edge,
+            input.id,
+            "MetricEdge",
+            lambda result: _deleted_payload(result, input.id),
+        )

@@ -1,5 +1,4 @@
 import uuid
-from collections.abc import Awaitable, Callable
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,7 +7,7 @@ from strawberry.types import Info
 from schema.core.context import Context
 from schema.core.enum_values import raw
 from schema.core.errors import InvalidId, UserError
-from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.mutation_runner import Refused, payload_of, run, run_by_id, set_fields
 from schema.core.relay import decode_id, parse_global_id
 from schema.objectives.types import Alignment, Objective, ObjectiveState, RollupMode
 from service.models import Alignment as AlignmentModel
@@ -123,10 +122,7 @@ class AlignmentPayload:
     )
 
 
-def _payload(result: ObjectiveModel | Refused) -> ObjectivePayload:
-    if isinstance(result, Refused):
-        return ObjectivePayload(objective=None, user_errors=result.errors)
-    return ObjectivePayload(objective=Objective.from_model(result), user_errors=[])
+_payload = payload_of(ObjectivePayload, "objective", Objective.from_model)
 
 
 def _alignment_payload(
@@ -146,9 +142,7 @@ class ObjectiveMutations:
     async def objective_create(
         self, info: Info[Context, None], input: ObjectiveCreateInput
     ) -> ObjectivePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> ObjectiveModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> ObjectiveModel:
             team_id, person_id = owner_ids(input.owner_id)
             data = ObjectiveCreate(
                 title=input.title,
@@ -159,24 +153,23 @@ class ObjectiveMutations:
                 state=raw(input.state),
                 rollup_mode=raw(input.rollup_mode),
             )
-            parents = [decode_id(id, "Objective", field="parent_ids") for id in input.parent_ids]
-            metrics = [decode_id(id, "Metric", field="metric_ids") for id in input.metric_ids]
-            objective = await service.create_objective(session, org_id, data)
-            for parent_id in parents:
-                await service.align(session, org_id, objective.id, parent_id)
-            for metric_id in metrics:
-                await service.link_metric(session, org_id, objective.id, metric_id)
-            return objective
+            return await service.create_objective_with_links(
+                session,
+                org_id,
+                data,
+                parent_ids=[
+                    decode_id(id, "Objective", field="parent_ids") for id in input.parent_ids
+                ],
+                metric_ids=[decode_id(id, "Metric", field="metric_ids") for id in input.metric_ids],
+            )
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Change an objective.")
     async def objective_update(
         self, info: Info[Context, None], input: ObjectiveUpdateInput
     ) -> ObjectivePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> ObjectiveModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> ObjectiveModel:
             objective_id = decode_id(input.id, "Objective", field="id")
             fields = set_fields(input, "title", "description")
             if input.cycle_id is not strawberry.UNSET:
@@ -195,93 +188,72 @@ class ObjectiveMutations:
                 session, org_id, objective_id, ObjectiveUpdate(**fields)
             )
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Archive an objective; roll-ups ignore it from then on.")
     async def objective_archive(
         self, info: Info[Context, None], input: ObjectiveArchiveInput
     ) -> ObjectivePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> ObjectiveModel:
-            return await service.archive_objective(
-                session, org_id, decode_id(input.id, "Objective", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.archive_objective, input.id, "Objective", _payload)
 
     @strawberry.mutation(description="Bring an archived objective back, as a draft.")
     async def objective_unarchive(
         self, info: Info[Context, None], input: ObjectiveUnarchiveInput
     ) -> ObjectivePayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> ObjectiveModel:
-            return await service.unarchive_objective(
-                session, org_id, decode_id(input.id, "Objective", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.unarchive_objective, input.id, "Objective", _payload)
 
     @strawberry.mutation(description="Align an objective under another (no cycles), with a weight.")
     async def alignment_create(
         self, info: Info[Context, None], input: AlignmentCreateInput
     ) -> AlignmentPayload:
-        org_id = info.context.principal.org_id
-
         async def change(
-            session: AsyncSession,
-        ) -> tuple[AlignmentModel | None, ObjectiveModel, ObjectiveModel]:
+            session: AsyncSession, org_id: uuid.UUID
+        ) -> tuple[AlignmentModel, ObjectiveModel, ObjectiveModel]:
             child_id = decode_id(input.child_id, "Objective", field="child_id")
             parent_id = decode_id(input.parent_id, "Objective", field="parent_id")
-            alignment = await service.align(session, org_id, child_id, parent_id, input.weight)
-            child = await service.get_objective(session, org_id, child_id)
-            parent = await service.get_objective(session, org_id, parent_id)
-            return alignment, child, parent
+            return await service.align_and_get_objectives(
+                session, org_id, child_id, parent_id, input.weight
+            )
 
-        return _alignment_payload(await mutate(info, change))
+        return await run(info, change, _alignment_payload)
 
     @strawberry.mutation(description="Remove the alignment of an objective under a parent.")
     async def alignment_delete(
         self, info: Info[Context, None], input: AlignmentDeleteInput
     ) -> AlignmentPayload:
-        org_id = info.context.principal.org_id
-
         async def change(
-            session: AsyncSession,
-        ) -> tuple[AlignmentModel | None, ObjectiveModel, ObjectiveModel]:
+            session: AsyncSession, org_id: uuid.UUID
+        ) -> tuple[None, ObjectiveModel, ObjectiveModel]:
             child_id = decode_id(input.child_id, "Objective", field="child_id")
             parent_id = decode_id(input.parent_id, "Objective", field="parent_id")
-            await service.unalign(session, org_id, child_id, parent_id)
-            child = await service.get_objective(session, org_id, child_id)
-            parent = await service.get_objective(session, org_id, parent_id)
+            child, parent = await service.unalign_and_get_objectives(
+                session, org_id, child_id, parent_id
+            )
             return None, child, parent
 
-        return _alignment_payload(await mutate(info, change))
+        return await run(info, change, _alignment_payload)
 
     @strawberry.mutation(description="Record that an objective is meant to drive a metric.")
     async def objective_metric_add(
         self, info: Info[Context, None], input: ObjectiveMetricInput
     ) -> ObjectivePayload:
-        return _payload(await mutate(info, _metric_link(info, input, add=True)))
+        return await _metric_link(info, input, linked=True)
 
     @strawberry.mutation(description="Remove a metric an objective drives.")
     async def objective_metric_remove(
         self, info: Info[Context, None], input: ObjectiveMetricInput
     ) -> ObjectivePayload:
-        return _payload(await mutate(info, _metric_link(info, input, add=False)))
+        return await _metric_link(info, input, linked=False)
 
 
-def _metric_link(
-    info: Info[Context, None], input: ObjectiveMetricInput, *, add: bool
-) -> Callable[[AsyncSession], Awaitable[ObjectiveModel]]:
-    org_id = info.context.principal.org_id
-
-    async def change(session: AsyncSession) -> ObjectiveModel:
+async def _metric_link(
+    info: Info[Context, None], input: ObjectiveMetricInput, *, linked: bool
+) -> ObjectivePayload:
+    async def change(session: AsyncSession, org_id: uuid.UUID) -> ObjectiveModel:
         objective_id = decode_id(input.objective_id, "Objective", field="objective_id")
         metric_id = decode_id(input.metric_id, "Metric", field="metric_id")
-        operation = service.link_metric if add else service.unlink_metric
-        await operation(session, org_id, objective_id, metric_id)
-        return await service.get_objective(session, org_id, objective_id)
+        return await service.change_metric_link(
+            session, org_id, objective_id, metric_id, linked=linked
+        )
 
-    return change
+    return await run(info, change, _payload)

@@ -1,10 +1,12 @@
+import uuid
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from schema.core.context import Context
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.mutation_runner import payload_of, run, set_fields
 from schema.core.permissions import require_scope
 from schema.organization.types import Organization
 from service.models import Organization as OrganizationModel
@@ -39,6 +41,9 @@ class OrganizationPayload:
     )
 
 
+_payload = payload_of(OrganizationPayload, "organization", Organization.from_model)
+
+
 @strawberry.type
 class OrganizationMutations:
     @strawberry.mutation(
@@ -49,13 +54,9 @@ class OrganizationMutations:
         self, info: Info[Context, None], input: OrganizationUpdateInput
     ) -> OrganizationPayload:
         require_scope(info, Scope.admin)
-        org_id = info.context.principal.org_id
 
-        async def change(session: AsyncSession) -> OrganizationModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> OrganizationModel:
             fields = set_fields(input, "name", "on_track_ratio", "at_risk_ratio")
             return await service.update_organization(session, org_id, OrganizationUpdate(**fields))
 
-        result = await mutate(info, change)
-        if isinstance(result, Refused):
-            return OrganizationPayload(organization=None, user_errors=result.errors)
-        return OrganizationPayload(organization=Organization.from_model(result), user_errors=[])
+        return await run(info, change, _payload)

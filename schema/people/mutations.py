@@ -1,3 +1,5 @@
+import uuid
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -5,7 +7,7 @@ from strawberry.types import Info
 from schema.core.context import Context
 from schema.core.enum_values import raw
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.mutation_runner import payload_of, run, run_by_id, set_fields
 from schema.core.relay import decode_id, decode_optional_id
 from schema.people.types import Person, PersonKind
 from service.models import Person as PersonModel
@@ -51,10 +53,7 @@ class PersonPayload:
     )
 
 
-def _payload(result: PersonModel | Refused) -> PersonPayload:
-    if isinstance(result, Refused):
-        return PersonPayload(person=None, user_errors=result.errors)
-    return PersonPayload(person=Person.from_model(result), user_errors=[])
+_payload = payload_of(PersonPayload, "person", Person.from_model)
 
 
 @strawberry.type
@@ -63,9 +62,7 @@ class PeopleMutations:
     async def person_create(
         self, info: Info[Context, None], input: PersonCreateInput
     ) -> PersonPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> PersonModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> PersonModel:
             data = PersonCreate(
                 name=input.name,
                 email=input.email,
@@ -76,15 +73,13 @@ class PeopleMutations:
             )
             return await service.create_person(session, org_id, data)
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Change a person.")
     async def person_update(
         self, info: Info[Context, None], input: PersonUpdateInput
     ) -> PersonPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> PersonModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> PersonModel:
             person_id = decode_id(input.id, "Person", field="id")
             fields = set_fields(input, "name", "email")
             if input.kind is not strawberry.UNSET:
@@ -95,16 +90,10 @@ class PeopleMutations:
                 )
             return await service.update_person(session, org_id, person_id, PersonUpdate(**fields))
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Archive a person.")
     async def person_archive(
         self, info: Info[Context, None], input: PersonArchiveInput
     ) -> PersonPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> PersonModel:
-            person_id = decode_id(input.id, "Person", field="id")
-            return await service.archive_person(session, org_id, person_id)
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.archive_person, input.id, "Person", _payload)

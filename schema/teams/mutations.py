@@ -1,4 +1,4 @@
-from collections.abc import Awaitable, Callable
+import uuid
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -6,13 +6,12 @@ from strawberry.types import Info
 
 from schema.core.context import Context
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate, set_fields
+from schema.core.mutation_runner import Refused, payload_of, run, run_by_id, set_fields
 from schema.core.relay import decode_id, decode_optional_id
 from schema.people.types import Person
 from schema.teams.types import Team
 from service.models import Person as PersonModel
 from service.models import Team as TeamModel
-from service.people import service as people_service
 from service.teams import service
 from service.teams.schemas import TeamCreate, TeamUpdate
 
@@ -65,10 +64,7 @@ class TeamMemberPayload:
     )
 
 
-def _payload(result: TeamModel | Refused) -> TeamPayload:
-    if isinstance(result, Refused):
-        return TeamPayload(team=None, user_errors=result.errors)
-    return TeamPayload(team=Team.from_model(result), user_errors=[])
+_payload = payload_of(TeamPayload, "team", Team.from_model)
 
 
 def _member_payload(
@@ -89,20 +85,16 @@ def _member_payload(
 class TeamMutations:
     @strawberry.mutation(description="Create a team, optionally under a parent team.")
     async def team_create(self, info: Info[Context, None], input: TeamCreateInput) -> TeamPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> TeamModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> TeamModel:
             parent_id = decode_optional_id(input.parent_team_id, "Team", field="parent_team_id")
             data = TeamCreate(name=input.name, parent_team_id=parent_id)
             return await service.create_team(session, org_id, data)
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Rename a team or move it in the tree (no cycles).")
     async def team_update(self, info: Info[Context, None], input: TeamUpdateInput) -> TeamPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> TeamModel:
+        async def change(session: AsyncSession, org_id: uuid.UUID) -> TeamModel:
             team_id = decode_id(input.id, "Team", field="id")
             fields = set_fields(input, "name")
             if input.parent_team_id is not strawberry.UNSET:
@@ -111,44 +103,33 @@ class TeamMutations:
                 )
             return await service.update_team(session, org_id, team_id, TeamUpdate(**fields))
 
-        return _payload(await mutate(info, change))
+        return await run(info, change, _payload)
 
     @strawberry.mutation(description="Archive a team without active sub-teams.")
     async def team_archive(self, info: Info[Context, None], input: TeamArchiveInput) -> TeamPayload:
-        org_id = info.context.principal.org_id
-
-        async def change(session: AsyncSession) -> TeamModel:
-            return await service.archive_team(
-                session, org_id, decode_id(input.id, "Team", field="id")
-            )
-
-        return _payload(await mutate(info, change))
+        return await run_by_id(info, service.archive_team, input.id, "Team", _payload)
 
     @strawberry.mutation(description="Make a person a member of a team.")
     async def team_member_add(
         self, info: Info[Context, None], input: TeamMemberInput
     ) -> TeamMemberPayload:
-        return _member_payload(await mutate(info, _membership(info, input, add=True)))
+        return await _membership(info, input, member=True)
 
     @strawberry.mutation(description="Remove a person from a team.")
     async def team_member_remove(
         self, info: Info[Context, None], input: TeamMemberInput
     ) -> TeamMemberPayload:
-        return _member_payload(await mutate(info, _membership(info, input, add=False)))
+        return await _membership(info, input, member=False)
 
 
-def _membership(
-    info: Info[Context, None], input: TeamMemberInput, *, add: bool
-) -> Callable[[AsyncSession], Awaitable[tuple[TeamModel, PersonModel, bool]]]:
-    org_id = info.context.principal.org_id
-
-    async def change(session: AsyncSession) -> tuple[TeamModel, PersonModel, bool]:
+async def _membership(
+    info: Info[Context, None], input: TeamMemberInput, *, member: bool
+) -> TeamMemberPayload:
+    async def change(
+        session: AsyncSession, org_id: uuid.UUID
+    ) -> tuple[TeamModel, PersonModel, bool]:
         team_id = decode_id(input.team_id, "Team", field="team_id")
         person_id = decode_id(input.person_id, "Person", field="person_id")
-        operation = service.add_member if add else service.remove_member
-        changed = await operation(session, org_id, team_id, person_id)
-        team = await service.get_team(session, org_id, team_id)
-        person = await people_service.get_person(session, org_id, person_id)
-        return team, person, changed
+        return await service.change_membership(session, org_id, team_id, person_id, member=member)
 
-    return change
+    return await run(info, change, _member_payload)

@@ -1,5 +1,5 @@
 import uuid
-from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -8,12 +8,11 @@ from strawberry.types import Info
 
 from schema.core.context import Context
 from schema.core.errors import UserError
-from schema.core.mutation_runner import Refused, mutate
+from schema.core.mutation_runner import Refused, payload_of, run, run_by_id
 from schema.core.permissions import require_scope
-from schema.core.relay import decode_id
 from schema.webhooks.queries import load_delivery_details
 from schema.webhooks.types import WebhookDelivery, WebhookEndpoint
-from service.models import Delivery, Scope
+from service.models import Scope
 from service.models import WebhookEndpoint as WebhookEndpointModel
 from service.webhooks import service
 from service.webhooks.schemas import EndpointCreate, EndpointUpdate
@@ -82,28 +81,17 @@ class WebhookDeliveryPayload:
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-def endpoint_id(input_id: strawberry.ID) -> uuid.UUID:
-    return decode_id(input_id, "WebhookEndpoint", field="id")
+_endpoint_payload = payload_of(
+    WebhookEndpointPayload, "webhook_endpoint", WebhookEndpoint.from_model
+)
+_delivery_payload = payload_of(
+    WebhookDeliveryPayload, "webhook_delivery", WebhookDelivery.from_model
+)
 
 
-async def _endpoint(
-    info: Info[Context, None], change: Callable[[AsyncSession], Awaitable[WebhookEndpointModel]]
-) -> WebhookEndpointPayload:
-    require_scope(info, Scope.admin)
-    result = await mutate(info, change)
-    if isinstance(result, Refused):
-        return WebhookEndpointPayload(webhook_endpoint=None, user_errors=result.errors)
-    return WebhookEndpointPayload(
-        webhook_endpoint=WebhookEndpoint.from_model(result), user_errors=[]
-    )
-
-
-async def _secret(
-    info: Info[Context, None],
-    change: Callable[[AsyncSession], Awaitable[tuple[WebhookEndpointModel, str]]],
+def _secret_payload(
+    result: tuple[WebhookEndpointModel, str] | Refused,
 ) -> WebhookEndpointSecretPayload:
-    require_scope(info, Scope.admin)
-    result = await mutate(info, change)
     if isinstance(result, Refused):
         return WebhookEndpointSecretPayload(
             webhook_endpoint=None, secret=None, user_errors=result.errors
@@ -114,16 +102,13 @@ async def _secret(
     )
 
 
-async def _delivery(
-    info: Info[Context, None], change: Callable[[AsyncSession], Awaitable[Delivery]]
+async def _with_details(
+    info: Info[Context, None], payload: WebhookDeliveryPayload
 ) -> WebhookDeliveryPayload:
-    require_scope(info, Scope.admin)
-    result = await mutate(info, change)
-    if isinstance(result, Refused):
-        return WebhookDeliveryPayload(webhook_delivery=None, user_errors=result.errors)
-    delivery = WebhookDelivery.from_model(result)
-    await load_delivery_details(info, [delivery])
-    return WebhookDeliveryPayload(webhook_delivery=delivery, user_errors=[])
+    """The payload with its delivery's event and attempt log loaded."""
+    if payload.webhook_delivery is not None:
+        await load_delivery_details(info, [payload.webhook_delivery])
+    return payload
 
 
 @strawberry.type
@@ -136,13 +121,15 @@ class WebhookMutations:
         info: Info[Context, None],
         input: Annotated[WebhookEndpointCreateInput, strawberry.argument(description=INPUT)],
     ) -> WebhookEndpointSecretPayload:
-        ctx = info.context
         data = EndpointCreate(url=input.url, event_types=input.event_types, enabled=input.enabled)
-        return await _secret(
+        require_scope(info, Scope.admin)
+        production = info.context.settings.is_production
+        return await run(
             info,
-            lambda session: service.create_endpoint(
-                session, ctx.principal.org_id, data, production=ctx.settings.is_production
+            lambda session, org_id: service.create_endpoint(
+                session, org_id, data, production=production
             ),
+            _secret_payload,
         )
 
     @strawberry.mutation(description="Change an endpoint's URL or event types (needs `admin`).")
@@ -151,23 +138,22 @@ class WebhookMutations:
         info: Info[Context, None],
         input: Annotated[WebhookEndpointUpdateInput, strawberry.argument(description=INPUT)],
     ) -> WebhookEndpointPayload:
-        ctx = info.context
+        require_scope(info, Scope.admin)
         fields = {
             name: value
             for name, value in (("url", input.url), ("event_types", input.event_types))
             if value is not None
         }
+        production = info.context.settings.is_production
 
-        async def change(session: AsyncSession) -> WebhookEndpointModel:
+        async def change(
+            session: AsyncSession, org_id: uuid.UUID, endpoint_id: uuid.UUID
+        ) -> WebhookEndpointModel:
             return await service.update_endpoint(
-                session,
-                ctx.principal.org_id,
-                endpoint_id(input.id),
-                EndpointUpdate(**fields),
-                production=ctx.settings.is_production,
+                session, org_id, endpoint_id, EndpointUpdate(**fields), production=production
             )
 
-        return await _endpoint(info, change)
+        return await run_by_id(info, change, input.id, "WebhookEndpoint", _endpoint_payload)
 
     @strawberry.mutation(
         description="Give an endpoint a new signing secret (needs `admin`), returned once."
@@ -179,16 +165,11 @@ class WebhookMutations:
         info: Info[Context, None],
         input: Annotated[WebhookEndpointRotateSecretInput, strawberry.argument(description=INPUT)],
     ) -> WebhookEndpointSecretPayload:
-        org_id = info.context.principal.org_id
-        return await _secret(
-            info,
-            lambda session: service.rotate_secret(
-                session,
-                org_id,
-                endpoint_id(input.id),
-                keep_previous_for_hours=input.keep_previous_for_hours,
-            ),
+        require_scope(info, Scope.admin)
+        rotate = partial(
+            service.rotate_secret, keep_previous_for_hours=input.keep_previous_for_hours
         )
+        return await run_by_id(info, rotate, input.id, "WebhookEndpoint", _secret_payload)
 
     @strawberry.mutation(
         description="Start sending to an endpoint again (needs `admin`); pending deliveries resume."
@@ -198,10 +179,9 @@ class WebhookMutations:
         info: Info[Context, None],
         input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
     ) -> WebhookEndpointPayload:
-        org_id = info.context.principal.org_id
-        return await _endpoint(
-            info, lambda session: service.set_enabled(session, org_id, endpoint_id(input.id), True)
-        )
+        require_scope(info, Scope.admin)
+        enable = partial(service.set_enabled, enabled=True)
+        return await run_by_id(info, enable, input.id, "WebhookEndpoint", _endpoint_payload)
 
     @strawberry.mutation(
         description="Stop sending to an endpoint (needs `admin`); deliveries wait until enabled."
@@ -211,11 +191,9 @@ class WebhookMutations:
         info: Info[Context, None],
         input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
     ) -> WebhookEndpointPayload:
-        org_id = info.context.principal.org_id
-        return await _endpoint(
-            info,
-            lambda session: service.set_enabled(session, org_id, endpoint_id(input.id), False),
-        )
+        require_scope(info, Scope.admin)
+        disable = partial(service.set_enabled, enabled=False)
+        return await run_by_id(info, disable, input.id, "WebhookEndpoint", _endpoint_payload)
 
     @strawberry.mutation(description="Delete an endpoint and its delivery log (needs `admin`).")
     async def webhook_endpoint_delete(
@@ -223,9 +201,9 @@ class WebhookMutations:
         info: Info[Context, None],
         input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
     ) -> WebhookEndpointPayload:
-        org_id = info.context.principal.org_id
-        return await _endpoint(
-            info, lambda session: service.delete_endpoint(session, org_id, endpoint_id(input.id))
+        require_scope(info, Scope.admin)
+        return await run_by_id(
+            info, service.delete_endpoint, input.id, "WebhookEndpoint", _endpoint_payload
         )
 
     @strawberry.mutation(
@@ -236,10 +214,11 @@ class WebhookMutations:
         info: Info[Context, None],
         input: Annotated[WebhookEndpointInput, strawberry.argument(description=INPUT)],
     ) -> WebhookDeliveryPayload:
-        org_id = info.context.principal.org_id
-        return await _delivery(
-            info, lambda session: service.ping(session, org_id, endpoint_id(input.id))
+        require_scope(info, Scope.admin)
+        payload = await run_by_id(
+            info, service.ping, input.id, "WebhookEndpoint", _delivery_payload
         )
+        return await _with_details(info, payload)
 
     @strawberry.mutation(
         description="Send a delivery again now, with the same `webhook-id` (needs `admin`)."
@@ -249,10 +228,8 @@ class WebhookMutations:
         info: Info[Context, None],
         input: Annotated[WebhookDeliveryInput, strawberry.argument(description=INPUT)],
     ) -> WebhookDeliveryPayload:
-        org_id = info.context.principal.org_id
-        return await _delivery(
-            info,
-            lambda session: service.redeliver(
-                session, org_id, decode_id(input.id, "WebhookDelivery", field="id")
-            ),
+        require_scope(info, Scope.admin)
+        payload = await run_by_id(
+            info, service.redeliver, input.id, "WebhookDelivery", _delivery_payload
         )
+        return await _with_details(info, payload)

@@ -256,6 +256,23 @@ async def update_commitment(
     return commitment
 
 
+async def update_commitment_and_key_results(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    commitment_id: uuid.UUID,
+    data: CommitmentUpdate,
+    key_result_ids: Collection[uuid.UUID] | None = None,
+) -> Commitment:
+    """`update_commitment`, then, when `key_result_ids` is given, `set_key_results`.
+
+    Each step that changes something emits its own `commitment.updated`, in that order.
+    """
+    commitment = await update_commitment(session, org_id, commitment_id, data)
+    if key_result_ids is not None:
+        await set_key_results(session, org_id, commitment_id, key_result_ids)
+    return commitment
+
+
 async def complete_commitment(
     session: AsyncSession,
     org_id: uuid.UUID,

@@ -257,6 +257,64 @@ async def create_objective(
     return objective
 
 
+async def create_objective_with_links(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    data: ObjectiveCreate,
+    *,
+    parent_ids: Sequence[uuid.UUID] = (),
+    metric_ids: Sequence[uuid.UUID] = (),
+) -> Objective:
+    """Create an objective, align it under `parent_ids` (weight 1), then link `metric_ids`.
+
+    Emits `objective.created`, then one event per alignment and per new link, in that order.
+    """
+    objective = await create_objective(session, org_id, data)
+    for parent_id in parent_ids:
+        await align(session, org_id, objective.id, parent_id)
+    for metric_id in metric_ids:
+        await link_metric(session, org_id, objective.id, metric_id)
+    return objective
+
+
+async def align_and_get_objectives(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    child_id: uuid.UUID,
+    parent_id: uuid.UUID,
+    weight: float = 1.0,
+) -> tuple[Alignment, Objective, Objective]:
+    """`align`, then the alignment with the child and the parent as they are after it."""
+    alignment = await align(session, org_id, child_id, parent_id, weight)
+    child = await get_objective(session, org_id, child_id)
+    parent = await get_objective(session, org_id, parent_id)
+    return alignment, child, parent
+
+
+async def unalign_and_get_objectives(
+    session: AsyncSession, org_id: uuid.UUID, child_id: uuid.UUID, parent_id: uuid.UUID
+) -> tuple[Objective, Objective]:
+    """`unalign`, then the child and the parent as they are after it."""
+    await unalign(session, org_id, child_id, parent_id)
+    child = await get_objective(session, org_id, child_id)
+    parent = await get_objective(session, org_id, parent_id)
+    return child, parent
+
+
+async def change_metric_link(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    objective_id: uuid.UUID,
+    metric_id: uuid.UUID,
+    *,
+    linked: bool,
+) -> Objective:
+    """`link_metric` (or `unlink_metric` when not `linked`), then the objective."""
+    operation = link_metric if linked else unlink_metric
+    await operation(session, org_id, objective_id, metric_id)
+    return await get_objective(session, org_id, objective_id)
+
+
 async def update_objective(
     session: AsyncSession, org_id: uuid.UUID, objective_id: uuid.UUID, data: ObjectiveUpdate
 ) -> Objective:

@@ -20,6 +20,7 @@ from service.errors import Conflict, CycleDetected, ErrorCode, Invalid, NotFound
 from service.events.catalog import EventType
 from service.models import Person, Team
 from service.people import repository as people_repository
+from service.people import service as people_service
 from service.teams import repository
 from service.teams.schemas import TeamCreate, TeamUpdate
 
@@ -167,6 +168,23 @@ async def archive_team(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.U
     await session.flush()
     await outbox.emit(session, org_id, EventType.TEAM_ARCHIVED, team.id, team_payload(team))
     return team
+
+
+async def change_membership(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    team_id: uuid.UUID,
+    person_id: uuid.UUID,
+    *,
+    member: bool,
+) -> tuple[Team, Person, bool]:
+    """`add_member` (or `remove_member` when not `member`), then the team, the person and
+    whether the membership changed."""
+    operation = add_member if member else remove_member
+    changed = await operation(session, org_id, team_id, person_id)
+    team = await get_team(session, org_id, team_id)
+    person = await people_service.get_person(session, org_id, person_id)
+    return team, person, changed
 
 
 async def _team_and_person(

@@ -40,7 +40,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionResult
 from strawberry.types.field import StrawberryField
 
-from schema import framework
+from schema.core import framework
 from schema.core.framework import (
     GRAPHIQL_HEADERS,
     GRAPHIQL_QUERY,
