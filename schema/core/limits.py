@@ -18,7 +18,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
 )
-from strawberry.extensions import MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, SchemaExtension
 
 from schema.core.cost import CostAnalysis, Limits
 from schema.core.errors import ApiError, ErrorCodes, error_code
@@ -40,8 +40,10 @@ log = logging.getLogger("lodestar.graphql")
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories of the limit extensions: Strawberry makes fresh ones for every request."""
+    closed = [] if settings.graphql_introspection else [DisableIntrospection]
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        *closed,
         lambda: RequestLimits(settings=settings),
         RefuseUnstorableText,
         lambda: ErrorShaping(hide_suggestions=settings.is_production),

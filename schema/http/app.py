@@ -29,6 +29,7 @@ from schema.core.limits import document_refusal, refused
 from schema.http.graphiql import graphiql_html
 from schema.schema import build_schema
 from service.auth.dependencies import OptionalPrincipalDep, SessionDep, unauthorized
+from service.loopback import is_loopback
 from service.ratelimit import enforce_batch
 from service.settings import Settings
 
@@ -91,7 +92,9 @@ class LodestarGraphQLRouter(HookedGraphQLRouter[Context]):
             raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(graphiql_html(development_key(self.settings)))
+        # The demo key is written into the page only for a browser on this machine.
+        local = request.client is not None and is_loopback(request.client.host)
+        return HTMLResponse(graphiql_html(development_key(self.settings) if local else None))
 
     def check_batch(self, operations: list[Any]) -> Response | None:
         # Called with the parsed JSON array, before any operation is parsed or run.
