@@ -10,7 +10,6 @@ any resolver runs. The document's size is refused earlier still, before it is pa
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from graphql import (
     ExecutionResult,
@@ -81,7 +80,6 @@ class RequestLimits(SchemaExtension):
 
     def __init__(self, *, settings: Settings) -> None:
         self.settings = settings
-        self.estimate: int | None = None
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -102,13 +100,6 @@ class RequestLimits(SchemaExtension):
                 # A result set here makes Strawberry skip execution altogether.
                 self.execution_context.result = ExecutionResult(data=None, errors=[refused(error)])
         yield
-
-    def get_results(self) -> dict[str, Any]:
-        if self.estimate is None:
-            return {}
-        return {
-            "cost": {"estimatedObjects": self.estimate, "budget": self.settings.graphql_node_budget}
-        }
 
     def _operation(self) -> OperationDefinitionNode | None:
         document = self.execution_context.graphql_document
@@ -160,7 +151,6 @@ class RequestLimits(SchemaExtension):
             )
         if shared is not None:
             context.node_budget_spent = spent + estimate
-        self.estimate = estimate
 
     def _check_scope(self, operation: OperationDefinitionNode) -> None:
         principal = getattr(self.execution_context.context, "principal", None)
