@@ -11,6 +11,7 @@ in under 50 ms (docs/decisions/0020-graphql-cost-before-validation.md).
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import time
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graphql import get_introspection_query
 
 from schema.schema import build_schema
+from service.app import GC_THRESHOLDS
 from service.settings import Settings
 from tests.graphql.test_abuse import (
     aliases_through_fragments,
@@ -82,6 +84,10 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     schema = build_schema(Settings(database_url=None))
+    # The collector as a serving process sets it up (service/app.py, decision 0013).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     print(f"{'document':48} {'outcome':32} {'median ms':>10} {'worst ms':>10}")
     for kind, documents in (("refused", refused()), ("accepted", accepted())):
         for name, query in documents.items():
