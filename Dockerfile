@@ -4,15 +4,16 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    LODESTAR_ENVIRONMENT=production \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY service ./service
 COPY schema ./schema
 COPY migrations ./migrations
-RUN pip install . \
+RUN pip install -c requirements.lock . \
     && useradd --system --uid 10001 --home-dir /app lodestar
 
 USER lodestar

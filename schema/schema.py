@@ -1,7 +1,11 @@
 """The assembled Strawberry schema: one per settings (limits), same SDL for all."""
 
+import logging
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from schema.api_keys.queries import ApiKeyQueries
 from schema.api_keys.types import ApiKey
@@ -82,9 +86,22 @@ DIRECT_FIELDS = {
 }
 
 
+log = logging.getLogger("lodestar.graphql")
+
+
+class LodestarSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """One short line per error at INFO, never the document: a caller's mistakes are
+        theirs, and `ErrorShaping` logs the unexpected ones at ERROR with their traceback."""
+        for error in errors:
+            log.info("GraphQL operation refused: %.200s", error.message)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    built = strawberry.Schema(
+    built = LodestarSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -42,5 +42,11 @@ class Conflict(DomainError):
     code = ErrorCode.CONFLICT
 
 
+class InFlight(Conflict):
+    """The same request is being run right now: retry in `retry_after_seconds`."""
+
+    retry_after_seconds = 1
+
+
 class CycleDetected(DomainError):
     code = ErrorCode.CYCLE

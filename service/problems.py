@@ -16,7 +16,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.errors import Conflict, CycleDetected, DomainError, ErrorCode, Invalid, NotFound
+from service.errors import (
+    Conflict,
+    CycleDetected,
+    DomainError,
+    ErrorCode,
+    InFlight,
+    Invalid,
+    NotFound,
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:lodestar:problem:"
@@ -130,11 +138,13 @@ def domain_errors(exc: DomainError) -> list[dict[str, Any]]:
 
 async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    retry = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, InFlight) else None
     return problem(
         domain_status(exc),
         exc.message,
         slug=exc.code.value.lower().replace("_", "-"),
         errors=domain_errors(exc),
+        headers=retry,
     )
 
 

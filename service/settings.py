@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=10, ge=1)
     graphql_max_aliases: int = Field(default=15, ge=0)
     graphql_max_tokens: int = Field(default=2_000, ge=10)
+    graphql_max_document_chars: int = Field(default=100_000, ge=100)
+    graphql_max_fields: int = Field(default=1_000, ge=1)
+    graphql_max_selections: int = Field(default=100, ge=1)
+    graphql_max_fragment_spreads: int = Field(default=100, ge=0)
+    graphql_introspection: bool = True
     graphql_max_page_size: int = Field(default=100, ge=1)
     graphql_node_budget: int = Field(default=50_000, ge=1)
     graphql_max_batch: int = Field(default=10, ge=1)

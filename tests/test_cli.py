@@ -142,3 +142,13 @@ def test_demo_saves_its_key_for_graphiql_readable_only_by_the_user(cli_database:
     path = demo_key_path(get_settings())
     assert path.read_text().strip() == KEY_PATTERN.search(result.output).group(0)  # type: ignore[union-attr]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_serve_in_development_refuses_a_non_loopback_interface(cli_database: str) -> None:
+    # when development mode is asked to listen on every interface, without --allow-remote
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
+
+    # then it refuses before touching the database, and says how to go on
+    assert result.exit_code == 2
+    assert "--allow-remote" in result.output
+    assert fetchval(cli_database, "SELECT to_regclass('alembic_version')") is None

@@ -11,7 +11,7 @@ extensions' `on_*` hooks, `Info`, the router's documented hooks...) and takes th
 Strawberry
 
 1. `graphql_schema`: the graphql-core schema Strawberry built, its private
-   `Schema._schema`. The node budget (`schema.core.limits`) walks its types; `resolve_directly`
+   `Schema._schema`. The cost analysis (`schema.core.cost`) walks its types; `resolve_directly`
    rewires its fields.
 2. `resolve_directly`: graphql-core calls two kinds of fields itself, past Strawberry's
    per-call wrapper (a nested read's speed: see its docstring). Relies on the
@@ -26,31 +26,28 @@ Strawberry
 4. `described_scalars`: Strawberry's own `Date` and `DateTime` scalar definitions
    (`strawberry.schema.types.base_scalars`) with Lodestar's descriptions, for
    `scalar_overrides`: the same parsing and serialization, documented.
-5. `limiter_rule`: the validation rule class inside Strawberry's `QueryDepthLimiter` and
-   `MaxAliasesLimiter` (their `validation_rules`), to give its errors a code
-   (`coded_rule`).
-6. `coded_rule`: sets `extensions.code` on the errors a rule reports by replacing the
-   graphql-core `ValidationContext.report_error` while the rule is constructed: Strawberry's
-   depth and alias validators do all their work, and report, in `__init__`.
-7. `ParsedQueryCache`: Strawberry's `ParserCache`, its `on_parse` overridden so that a query
+5. `GuardedValidationCache`: Strawberry's `ValidationCache`, its `on_validate` overridden so
+   that an operation already refused (errors set on the execution context before validation,
+   which Strawberry's own validation step honours but the cache does not) is not validated.
+6. `ParsedQueryCache`: Strawberry's `ParserCache`, its `on_parse` overridden so that a query
    that does not parse is left to Strawberry's own parse step (which answers the error; the
    cache's hook would raise it out of the operation, past the error shaping). Uses the
    cache's `cached_parse_document` and the execution context's `parse_options` (where
    `MaxTokensLimiter` puts its limit).
-8. `graphiql_page`: Strawberry's GraphiQL page (`strawberry.http.ides`) with default
+7. `graphiql_page`: Strawberry's GraphiQL page (`strawberry.http.ides`) with default
    headers, tabs and query written into its script, each found by the text it replaces;
    `FrameworkDrift` when that text is gone.
-9. `HookedGraphQLRouter`: Strawberry's FastAPI router with hooks into batches and the end
-   of a request, by overriding its private `_validate_batch_request`, its
-   `execute_operation` (which runs a batch's operations concurrently, through
-   `execute_single`) and `run`.
-10. `UNSET`, `UnsetType` (`strawberry.types.unset`: `run`'s defaults, a mutation input's
+8. `HookedGraphQLRouter`: Strawberry's FastAPI router with hooks into batches, into each
+   operation before it is parsed, and into the end of a request, by overriding its private
+   `_validate_batch_request`, its `execute_operation` (which runs a batch's operations
+   concurrently, through `execute_single`) and `run`.
+9. `UNSET`, `UnsetType` (`strawberry.types.unset`: `run`'s defaults, a mutation input's
     omitted fields) and `SelectedField` (`strawberry.types.nodes`: what
     `Info.selected_fields` holds), from modules Strawberry's public packages do not export.
 
 graphql-core
 
-11. Its messages: an error without a code of its own is classified by its text
+10. Its messages: an error without a code of its own is classified by its text
     (`is_variable_error`, `is_token_limit_error`, `is_syntax_error`), and production strips
     its "Did you mean ...?" suggestions (`without_suggestions`), which would let a caller map
     the schema by guessing.
@@ -67,14 +64,12 @@ import strawberry
 from fastapi import Request, WebSocket
 from fastapi.responses import Response
 from graphql import (
-    ASTValidationRule,
     GraphQLError,
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
-    ValidationContext,
 )
-from strawberry.extensions import AddValidationRules, ParserCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.http.ides import get_graphql_ide_html
@@ -92,18 +87,17 @@ __all__ = [
     "UNSET",
     "FrameworkDrift",
     "GenericNameConverter",
+    "GuardedValidationCache",
     "HookedGraphQLRouter",
     "ParsedQueryCache",
     "SelectedField",
     "UnsetType",
-    "coded_rule",
     "described_scalars",
     "graphiql_page",
     "graphql_schema",
     "is_syntax_error",
     "is_token_limit_error",
     "is_variable_error",
-    "limiter_rule",
     "resolve_directly",
     "without_suggestions",
 ]
@@ -206,38 +200,21 @@ def described_scalars(*, date_: str, datetime_: str) -> dict[object, ScalarDefin
     }
 
 
-# 5, 6. Validation rules ---------------------------------------------------------------------
+# 5. The validation cache --------------------------------------------------------------------
 
 
-def limiter_rule(limiter: AddValidationRules) -> type[ASTValidationRule]:
-    """The validation rule a Strawberry limiter extension adds (`QueryDepthLimiter`,
-    `MaxAliasesLimiter`: one each)."""
-    (rule,) = limiter.validation_rules
-    return rule
+class GuardedValidationCache(ValidationCache):
+    """Strawberry's ValidationCache, except that an operation refused before validation (by
+    `schema.core.limits.RequestLimits`) is not validated at all."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors is not None:
+            yield
+            return
+        yield from super().on_validate()
 
 
-def coded_rule(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
-    """`rule`, with `extensions.code` set on every error it reports while constructed (as
-    Strawberry's limiters report all of theirs)."""
-
-    class CodedRule(rule):  # type: ignore[valid-type, misc]
-        def __init__(self, context: ValidationContext) -> None:
-            report = context.report_error
-
-            def report_coded(error: GraphQLError) -> None:
-                error.extensions = {**(error.extensions or {}), "code": code}
-                report(error)
-
-            context.report_error = report_coded  # type: ignore[method-assign]
-            try:
-                super().__init__(context)
-            finally:
-                context.report_error = report  # type: ignore[method-assign]
-
-    return CodedRule
-
-
-# 7. The parse cache -------------------------------------------------------------------------
+# 6. The parse cache -------------------------------------------------------------------------
 
 
 class ParsedQueryCache(ParserCache):
@@ -256,7 +233,7 @@ class ParsedQueryCache(ParserCache):
         yield
 
 
-# 8. The GraphiQL page -----------------------------------------------------------------------
+# 7. The GraphiQL page -----------------------------------------------------------------------
 
 # The text of Strawberry's GraphiQL page that `graphiql_page` replaces.
 GRAPHIQL_HEADERS = "const defaultHeaders = {};"
@@ -280,7 +257,7 @@ def graphiql_page(headers_js: str, tabs_js: str, query_js: str) -> str:
     return _replace_once(html, GRAPHIQL_QUERY, f"parameters.q || {query_js},")
 
 
-# 9. The router's hooks ----------------------------------------------------------------------
+# 8. The router's hooks ----------------------------------------------------------------------
 
 ContextT = TypeVar("ContextT")
 
@@ -292,8 +269,8 @@ class _Refused(Exception):
 
 
 class HookedGraphQLRouter(GraphQLRouter[ContextT, None]):
-    """Strawberry's FastAPI router with three hooks it offers only through private or
-    undocumented methods: `check_batch`, `execute_batch` and `request_done`."""
+    """Strawberry's FastAPI router with hooks it offers only through private or undocumented
+    methods: `check_batch`, `execute_batch`, `refuse_operation` and `request_done`."""
 
     def check_batch(self, operations: list[Any]) -> Response | None:
         """A response refusing a batch (the parsed JSON array, before any of its operations
@@ -314,6 +291,11 @@ class HookedGraphQLRouter(GraphQLRouter[ContextT, None]):
     def request_done(self, context: object) -> None:
         """Called once the response to a request is built (or the request failed), with the
         context it was run with."""
+
+    def refuse_operation(self, data: GraphQLRequestData) -> ExecutionResult | None:
+        """The result of an operation refused before Strawberry parses it (alone or in a
+        batch), or None to run it."""
+        return None
 
     def _validate_batch_request(
         self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
@@ -347,11 +329,17 @@ class HookedGraphQLRouter(GraphQLRouter[ContextT, None]):
         sub_response: Response,
     ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
         if not isinstance(request_data, list):
+            refusal = self.refuse_operation(request_data)
+            if refusal is not None:
+                return refusal
             return await super().execute_operation(
                 request, request_adapter, request_data, context, root_value, sub_response
             )
 
         async def execute(data: GraphQLRequestData) -> ExecutionResult:
+            refusal = self.refuse_operation(data)
+            if refusal is not None:
+                return refusal
             return await self.execute_single(
                 request=request,
                 request_adapter=request_adapter,
@@ -364,7 +352,7 @@ class HookedGraphQLRouter(GraphQLRouter[ContextT, None]):
         return await self.execute_batch(request, context, request_data, execute)
 
 
-# 11. graphql-core's messages ----------------------------------------------------------------
+# 10. graphql-core's messages ----------------------------------------------------------------
 
 
 def is_variable_error(error: GraphQLError) -> bool:

@@ -25,9 +25,11 @@ from strawberry.types import ExecutionResult
 from schema.core.context import Context
 from schema.core.errors import ErrorCodes
 from schema.core.framework import HookedGraphQLRouter
+from schema.core.limits import document_refusal, refused
 from schema.http.graphiql import graphiql_html
 from schema.schema import build_schema
 from service.auth.dependencies import OptionalPrincipalDep, SessionDep, unauthorized
+from service.loopback import is_loopback
 from service.ratelimit import enforce_batch
 from service.settings import Settings
 
@@ -90,7 +92,9 @@ class LodestarGraphQLRouter(HookedGraphQLRouter[Context]):
             raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(graphiql_html(development_key(self.settings)))
+        # The demo key is written into the page only for a browser on this machine.
+        local = request.client is not None and is_loopback(request.client.host)
+        return HTMLResponse(graphiql_html(development_key(self.settings) if local else None))
 
     def check_batch(self, operations: list[Any]) -> Response | None:
         # Called with the parsed JSON array, before any operation is parsed or run.
@@ -110,6 +114,12 @@ class LodestarGraphQLRouter(HookedGraphQLRouter[Context]):
                 ErrorCodes.GRAPHQL_PARSE_FAILED,
             )
         return None
+
+    def refuse_operation(self, data: GraphQLRequestData) -> ExecutionResult | None:
+        refusal = document_refusal(data.query, self.settings)
+        if refusal is None:
+            return None
+        return ExecutionResult(data=None, errors=[refused(refusal)])
 
     def request_done(self, context: object) -> None:
         if isinstance(context, Context):

@@ -11,6 +11,7 @@ import typer
 from service.cli.database import database, run_in_session
 from service.cli.keys import keys_app
 from service.cli.push import push_command
+from service.loopback import is_loopback
 from service.migrations import upgrade_to_head
 from service.settings import Settings, get_settings
 
@@ -41,6 +42,13 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Load the demo organization on first start.")
     ] = False,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="In development mode, listen on a non-loopback interface anyway.",
+        ),
+    ] = False,
 ) -> None:
     """Migrate and serve the API (embedded PostgreSQL unless LODESTAR_DATABASE_URL is set)."""
     import uvicorn
@@ -49,12 +57,21 @@ def serve(
     from service.request_log import configure_logging
 
     settings = get_settings()
+    if not settings.is_production and not is_loopback(host) and not allow_remote:
+        typer.secho(
+            f"development mode serves GraphiQL and the demo key: refusing to listen on {host}."
+            " Set LODESTAR_ENVIRONMENT=production, or pass --allow-remote.",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(2)
     configure_logging(settings)
     with database(settings) as url:
         upgrade_to_head(url)
         if demo:
             prepare_demo(url, settings)
-        typer.secho(f"GraphiQL: http://{host}:{port}/graphql", fg="green")
+        if not settings.is_production:  # production logs JSON lines only
+            typer.secho(f"GraphiQL: http://{host}:{port}/graphql", fg="green")
         # access_log=False: RequestLogMiddleware already writes one line per request.
         uvicorn.run(
             create_app(settings, database_url=url),

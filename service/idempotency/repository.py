@@ -3,8 +3,9 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import IdempotencyRecord, IdempotencyStatus
@@ -22,12 +23,14 @@ async def claim(
     request_hash: bytes,
     *,
     ttl_hours: int,
-    abandoned_after_seconds: int,
-) -> bool:
-    """Insert the in-flight marker; True if this request now owns the key.
+    wait_ms: int,
+) -> bool | None:
+    """Insert the in-flight marker in the caller's transaction: True if this request now owns
+    the key, False if a record is there, None if another request's marker was still
+    uncommitted after `wait_ms` (the transaction is then aborted).
 
-    An expired record, or an in-flight one older than `abandoned_after_seconds` (its process
-    died before finishing), is taken over.
+    An expired record is taken over, and so is an in-flight one committed by a version that
+    committed markers on their own (its request can no longer be running).
     """
     record = IdempotencyRecord.__table__
     statement = (
@@ -51,18 +54,25 @@ async def claim(
                 "created_at": func.now(),
             },
             where=(record.c.expires_at <= func.now())
-            | (
-                (record.c.status == IdempotencyStatus.in_flight.value)
-                & (
-                    record.c.created_at
-                    < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, abandoned_after_seconds)
-                )
-            ),
+            | (record.c.status == IdempotencyStatus.in_flight.value),
         )
         .returning(record.c.key)
     )
-    result = await session.execute(statement)
+    await session.execute(_WAIT, {"wait": f"{wait_ms}ms"})
+    try:
+        result = await session.execute(statement)
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return None
+        raise
+    await session.execute(_RESTORE)
     return result.first() is not None
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+# The claim alone waits at most its own lock timeout; the work after it keeps the session's.
+_WAIT = text("SELECT set_config('lock_timeout', :wait, true)")
+_RESTORE = text("SET LOCAL lock_timeout TO DEFAULT")
 
 
 async def get(
@@ -100,19 +110,6 @@ async def complete(
             response_status=status,
             response_body=body,
             expires_at=func.now() + _hours(ttl_hours),
-        )
-    )
-
-
-async def release(
-    session: AsyncSession, org_id: uuid.UUID, api_key_id: uuid.UUID, key: str
-) -> None:
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.org_id == org_id,
-            IdempotencyRecord.api_key_id == api_key_id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.status == IdempotencyStatus.in_flight.value,
         )
     )
 

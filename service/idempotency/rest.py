@@ -1,14 +1,12 @@
 """The HTTP side of `Idempotency-Key` for REST routes that create things.
 
 `respond_once` runs a route's work at most once per (API key, Idempotency-Key): the
-in-flight marker is committed in its own short transaction before the work runs; the work,
-its stored response and the marker's completion commit together; a failed attempt removes
-the marker. Only successful responses are stored and replayed (with `Idempotent-Replayed:
+in-flight marker, the work and its stored response are one transaction, so a failed or
+crashed attempt leaves no marker behind. Only successful responses are stored and replayed (with `Idempotent-Replayed:
 true`); a refused request changed nothing, so a retry — corrected or not — runs again.
 All of it uses the request's one session (and so one pooled connection at a time).
 """
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -38,7 +36,6 @@ REPLAYED_RESPONSE: dict[str, Any] = {
         "schema": {"type": "string", "enum": ["true"]},
     }
 }
-log = logging.getLogger("lodestar.idempotency")
 
 Work = Callable[[], Awaitable[StoredResponse]]
 
@@ -62,32 +59,26 @@ async def respond_once(
 
     ttl_hours = request.app.state.settings.idempotency_ttl_hours
     service.check_key(key)
-    await session.commit()  # end authentication's read so the marker commits on its own
-    stored = await service.claim(
-        session,
-        principal.org_id,
-        principal.api_key_id,
-        key,
-        request_fingerprint(request, body),
-        ttl_hours=ttl_hours,
-    )
-    await session.commit()
-    if stored is not None:
-        return JSONResponse(
-            stored.body, status_code=stored.status, headers={REPLAYED_HEADER: "true"}
-        )
     try:
+        stored = await service.claim(
+            session,
+            principal.org_id,
+            principal.api_key_id,
+            key,
+            request_fingerprint(request, body),
+            ttl_hours=ttl_hours,
+        )
+        if stored is not None:
+            await session.commit()
+            return JSONResponse(
+                stored.body, status_code=stored.status, headers={REPLAYED_HEADER: "true"}
+            )
         response = await work()
         await service.complete(
             session, principal.org_id, principal.api_key_id, key, response, ttl_hours=ttl_hours
         )
         await session.commit()
     except BaseException:
-        await session.rollback()
-        try:
-            await service.release(session, principal.org_id, principal.api_key_id, key)
-            await session.commit()
-        except Exception:  # the marker then expires as abandoned; the first error matters
-            log.exception("could not release Idempotency-Key marker")
+        await session.rollback()  # the marker goes with the work
         raise
     return JSONResponse(response.body, status_code=response.status)

@@ -1,9 +1,11 @@
 """`Idempotency-Key`: run a request once per key and replay its first response afterwards.
 
-A claim inserts an in-flight marker that the caller commits on its own before doing the
-work, so concurrent requests with the same key see it and get a 409. The response is stored
-in the work's own transaction (`complete`), so it exists exactly when the work committed.
-A failed attempt `release`s the marker so a retry can run. Records live `ttl_hours`
+A claim inserts an in-flight marker in the transaction that then does the work and stores
+its response (`complete`): the marker lives exactly as long as the request's transaction.
+A concurrent request with the same key waits on the marker's row for at most
+`IN_FLIGHT_WAIT_MS`, then replays the stored response if the first one committed meanwhile,
+or gets a 409 with `Retry-After` (`InFlight`). A failed or crashed request's transaction
+rolls back, marker included, so the key is free at once. Records live `ttl_hours`
 (≥ 24 h); expired ones of the organization are deleted whenever a new key is claimed, and
 `purge_expired(session, None)` clears every organization's (for a maintenance job).
 """
@@ -15,14 +17,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import Conflict, ErrorCode, Invalid
+from service.errors import ErrorCode, InFlight, Invalid
 from service.idempotency import repository
 from service.models import IdempotencyStatus
 
 MAX_KEY_LENGTH = 255
 HEADER = "Idempotency-Key"
-# An in-flight marker older than this belongs to a process that died mid-request.
-ABANDONED_AFTER_SECONDS = 300
+# How long a request waits on the marker of another request with its key before the 409.
+IN_FLIGHT_WAIT_MS = 250
 _CLAIM_ATTEMPTS = 3
 
 
@@ -60,23 +62,27 @@ async def claim(
     *,
     ttl_hours: int,
 ) -> StoredResponse | None:
-    """None when this request now owns `key` (commit, then work); else the response to replay.
+    """None when this request now owns `key` (do the work, `complete`, commit); else the
+    response to replay.
 
-    Raises Conflict while another request with the key is in flight, and Invalid when the key
+    Raises InFlight while another request with the key is running, and Invalid when the key
     was used with a different request.
     """
     check_key(key)
     await repository.purge_expired(session, org_id)
     for _ in range(_CLAIM_ATTEMPTS):
-        if await repository.claim(
+        claimed = await repository.claim(
             session,
             org_id,
             api_key_id,
             key,
             request_hash,
             ttl_hours=ttl_hours,
-            abandoned_after_seconds=ABANDONED_AFTER_SECONDS,
-        ):
+            wait_ms=IN_FLIGHT_WAIT_MS,
+        )
+        if claimed is None:
+            raise _in_flight()
+        if claimed:
             return None
         record = await repository.get(session, org_id, api_key_id, key)
         if record is None:
@@ -87,11 +93,13 @@ async def claim(
                 field=HEADER,
             )
         if record.status == IdempotencyStatus.in_flight or record.response_status is None:
-            raise Conflict(
-                f"a request with this {HEADER} is still in progress; retry later", field=HEADER
-            )
+            raise _in_flight()
         return StoredResponse(status=record.response_status, body=record.response_body or {})
-    raise Conflict(f"a request with this {HEADER} is still in progress; retry later", field=HEADER)
+    raise _in_flight()
+
+
+def _in_flight() -> InFlight:
+    return InFlight(f"a request with this {HEADER} is still in progress; retry later", field=HEADER)
 
 
 async def complete(
@@ -112,12 +120,6 @@ async def complete(
         body=response.body,
         ttl_hours=ttl_hours,
     )
-
-
-async def release(
-    session: AsyncSession, org_id: uuid.UUID, api_key_id: uuid.UUID, key: str
-) -> None:
-    await repository.release(session, org_id, api_key_id, key)
 
 
 async def purge_expired(session: AsyncSession, org_id: uuid.UUID | None) -> int:

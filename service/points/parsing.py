@@ -110,6 +110,13 @@ def _parse_csv(body: bytes, *, metric_column_required: bool) -> ParsedBatch:
     except UnicodeDecodeError as exc:
         raise Invalid(f"CSV must be UTF-8: {exc}", field="body") from None
     rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read_csv(rows, metric_column_required=metric_column_required)
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+        raise Invalid(f"CSV line {rows.line_num}: {exc}", field="body") from None
+
+
+def _read_csv(rows: Any, *, metric_column_required: bool) -> ParsedBatch:
     header = next(rows, None)
     if not header:
         raise Invalid("CSV needs a header row: metric,ts,value[,dim.<name>...]", field="body")

@@ -252,7 +252,10 @@ class Deliverer:
 
     async def send(self, claim: Claim) -> Outcome:
         if self._client is None:
-            self._client = httpx.AsyncClient(follow_redirects=False)
+            # httpx's own 5-second default would cut a send short of the setting.
+            self._client = httpx.AsyncClient(
+                follow_redirects=False, timeout=self.settings.webhook_timeout_seconds
+            )
             self._owns_client = True
         client = self._client
         content = body(claim)

@@ -20,16 +20,11 @@ import strawberry
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from graphql import (
-    ASTValidationRule,
-    GraphQLError,
     GraphQLObjectType,
     GraphQLScalarType,
-    TypeInfo,
-    ValidationContext,
-    parse,
 )
 from packaging.requirements import Requirement
-from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.http import GraphQLRequestData
 from strawberry.http.ides import get_graphql_ide_html
@@ -51,7 +46,6 @@ from schema.core.framework import (
     ParsedQueryCache,
     SelectedField,
     graphql_schema,
-    limiter_rule,
     resolve_directly,
 )
 from schema.core.pagination import Edge
@@ -117,6 +111,7 @@ def test_the_installed_frameworks_are_within_the_pins(name: str) -> None:
         (GraphQLRouter, "run", ["self", "request", "context", "root_value"]),
         (NameConverter, "from_generic", ["self", "generic_type", "types"]),
         (ParserCache, "on_parse", ["self"]),
+        (ValidationCache, "on_validate", ["self"]),
     ],
 )
 def test_the_overridden_and_called_methods_keep_their_signatures(
@@ -254,40 +249,27 @@ def test_date_scalars_keep_strawberrys_behaviour_with_lodestars_descriptions() -
     assert instant.serialize(datetime(2027, 1, 31, 12, tzinfo=UTC)) == "2027-01-31T12:00:00+00:00"
 
 
-# 5, 6. Validation rules ---------------------------------------------------------------------
+# 5. The validation cache --------------------------------------------------------------------
 
 
-def test_strawberrys_limiters_report_while_their_rule_is_constructed() -> None:
-    # given the rule inside Strawberry's depth limiter and a document past its limit
-    rule = limiter_rule(QueryDepthLimiter(max_depth=1))
-    assert issubclass(rule, ASTValidationRule)
-    document = parse("{ objectives { nodes { title } } }")
-    errors: list[GraphQLError] = []
-    built = graphql_schema(lodestar_schema)
-    context = ValidationContext(built, document, TypeInfo(built), errors.append)
+async def test_an_operation_refused_before_validation_is_not_validated() -> None:
+    # given a schema with a low alias limit, and an operation over it that is also invalid
+    limited = build_schema(Settings(graphql_max_aliases=1))
+    query = "{ a: organization { name } b: organization { name } nope }"
 
-    # when the rule is only constructed (what `coded_rule` wraps)
-    rule(context)
+    # when it runs (twice: the second time through the validation cache)
+    first = await limited.execute(query)
+    second = await limited.execute(query)
 
-    # then it has reported already
-    assert errors and "exceeds maximum operation depth" in errors[0].message
-
-
-async def test_the_limiters_errors_carry_their_codes() -> None:
-    # given a schema with low limits
-    limited = build_schema(Settings(graphql_max_depth=2, graphql_max_aliases=1))
-
-    # when operations past each are run
-    deep = await limited.execute("{ objectives { nodes { children { child { title } } } } }")
-    aliased = await limited.execute("{ a: organization { name } b: organization { name } }")
-
-    # then they are refused with their codes
-    assert codes(deep) == ["MAX_DEPTH_EXCEEDED"]
-    assert codes(aliased) == ["MAX_ALIASES_EXCEEDED"]
-    assert issubclass(limiter_rule(MaxAliasesLimiter(max_alias_count=1)), ASTValidationRule)
+    # then only the limit is reported: the unknown field was never validated
+    assert codes(first) == codes(second) == ["MAX_ALIASES_EXCEEDED"]
+    # and the same document under the limit is validated
+    assert codes(await limited.execute("{ organization { name } nope }")) == [
+        "GRAPHQL_VALIDATION_FAILED"
+    ]
 
 
-# 7. The parse cache -------------------------------------------------------------------------
+# 6. The parse cache -------------------------------------------------------------------------
 
 
 async def test_the_parse_cache_caches_and_leaves_bad_queries_to_strawberry() -> None:

@@ -13,10 +13,13 @@ BROWSER = {"accept": "text/html"}
 
 
 async def page(
-    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    client_host: str = "127.0.0.1",
 ) -> httpx.Response:
     app = create_app(settings, engine=engine, sessions=sessions)
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app, client=(client_host, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://lodestar.test") as client:
         return await client.get("/graphql", headers=BROWSER)
 
@@ -75,3 +78,19 @@ def test_the_saved_example_operations_are_valid_against_the_schema() -> None:
 
     for operation in (EXAMPLE_TREE, EXAMPLE_KEY_RESULT, EXAMPLE_MUTATION):
         assert validate(schema._schema, parse(operation)) == [], operation
+
+
+async def test_a_browser_on_another_machine_gets_graphiql_without_the_demo_key(
+    tmp_path: Path, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    # given a development server whose demo key is saved
+    settings = Settings(environment="development", data_dir=tmp_path, log_level="WARNING")
+    write_demo_key(settings, "lsk_demo_key_for_the_page")
+
+    # when a browser at another address opens /graphql
+    response = await page(settings, engine, sessions, client_host="203.0.113.7")
+
+    # then it gets the page, but not the key
+    assert response.status_code == 200
+    assert "query ObjectiveTree" in response.text
+    assert "lsk_demo_key_for_the_page" not in response.text

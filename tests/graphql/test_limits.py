@@ -184,3 +184,18 @@ async def test_more_than_100_ids_in_nodes_are_refused(gql: Gql) -> None:
     body = await gql(f"{{ nodes(ids: [{ids}]) {{ id }} }}")
 
     assert code(body) == "PAGE_SIZE_EXCEEDED"
+
+
+async def test_introspection_can_be_switched_off(gql: Gql) -> None:
+    # given a schema built with introspection off
+    closed = build_schema(Settings(graphql_introspection=False))
+    query = "{ __schema { queryType { name } } }"
+
+    # when it is asked for the schema
+    refused = await closed.execute(query)
+
+    # then validation refuses it, while the service's default schema answers
+    assert refused.errors is not None
+    assert "introspection" in refused.errors[0].message.lower()
+    assert refused.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert (await gql(query))["data"] == {"__schema": {"queryType": {"name": "Query"}}}

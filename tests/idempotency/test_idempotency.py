@@ -1,6 +1,7 @@
 """Idempotency-Key on POST /v1/points: every cell of the contract."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -338,6 +339,7 @@ async def test_while_the_first_request_is_in_flight_the_same_key_gets_409(
         # then
         assert during.status_code == 409
         assert during.headers["content-type"].startswith("application/problem+json")
+        assert during.headers["retry-after"] == "1"
         assert finished.status_code == 200 and finished.json()["inserted"] == 1
         assert after.headers["idempotent-replayed"] == "true"
         assert after.json() == finished.json()
@@ -368,3 +370,50 @@ async def test_a_failure_after_the_claim_removes_the_marker(
             )
             assert refused.status_code == 422
             assert left.scalar_one() == 0
+
+
+async def test_a_request_that_died_mid_flight_leaves_its_key_free_at_once(
+    engine: AsyncEngine, real_app: FastAPI
+) -> None:
+    async with committed_org(engine) as (sessions, org):
+        # given a request that claimed its key and then died with its connection (the
+        # service killed mid-request), and a marker an earlier version committed on its own
+        async with sessions() as setup:
+            metric = await create_metric(setup, org, key="signups")
+            key = await create_api_key(setup, org, scopes=("ingest",))
+            principal = await auth_service.authenticate(setup, key)
+            assert principal is not None
+            await setup.commit()
+        marker = (
+            "INSERT INTO idempotency_records (org_id, api_key_id, key, request_hash, status,"
+            " expires_at) VALUES (:org, :api_key, :key, :hash, 'in_flight', now() + interval '1 day')"
+        )
+        body = json.dumps(batch(1, 2)).encode()
+        same_request = idempotency.fingerprint(b"POST", b"/v1/points", b"application/json", body)
+        hashes = {"org": org.id, "api_key": principal.api_key_id, "hash": same_request}
+        dying = await engine.connect()
+        await dying.begin()
+        await dying.execute(text(marker), {**hashes, "key": "crashed"})
+        await dying.invalidate()  # the connection is closed without a commit
+        async with sessions() as legacy:
+            await legacy.execute(text(marker), {**hashes, "key": "left-behind"})
+            await legacy.commit()
+
+        # when both requests are retried
+        transport = httpx.ASGITransport(app=real_app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://lodestar.test"
+        ) as client:
+            sent_as_json = {"Content-Type": "application/json"}
+            crashed = await client.post(
+                "/v1/points", content=body, headers=headers(key, "crashed") | sent_as_json
+            )
+            left = await client.post(
+                "/v1/points", content=body, headers=headers(key, "left-behind") | sent_as_json
+            )
+
+        # then each runs (no 409 for minutes)
+        assert crashed.status_code == 200 and crashed.json()["inserted"] == 2
+        assert left.status_code == 200 and left.json()["unchanged"] == 2
+        async with sessions() as check:
+            assert await point_values(check, metric) == [1.0, 2.0]

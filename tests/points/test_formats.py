@@ -167,3 +167,23 @@ async def test_csv_with_an_unknown_column_is_refused_whole(
 
     assert response.status_code == 422
     assert "unknown: colour" in response.json()["detail"]
+
+
+async def test_csv_with_a_cell_past_the_csv_field_limit_is_refused_with_its_line(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # given a CSV whose second data line holds a dimension of 131,073 characters
+    org = await create_org(session)
+    metric = await create_metric(session, org, key="nps")
+    key = await create_api_key(session, org, scopes=("ingest",))
+    huge = "x" * 131_073
+    body = f"metric,ts,value,dim.note\nnps,2026-01-01T00:00:00Z,40,a\nnps,2026-01-02T00:00:00Z,41,{huge}\n"
+
+    # when it is pushed
+    response = await client.post("/v1/points", content=body, headers=headers(key, "text/csv"))
+
+    # then it is a problem naming the line, not a crash, and nothing is stored
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"].startswith("CSV line 3: field larger than field limit")
+    assert await stored(session, metric) == []

@@ -182,6 +182,29 @@ async def test_delivery_is_retried_after_the_receiver_times_out(
     assert [r.attempt for r in receiver.requests] == [1, 2]
 
 
+async def test_a_receiver_slower_than_five_seconds_is_waited_for_up_to_the_timeout(
+    live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
+) -> None:
+    # given a receiver answering after 5.5 s, past httpx's default timeout of 5 s
+    async def slow(received: Received) -> int:
+        await asyncio.sleep(5.5)
+        return 200
+
+    receiver.respond = slow
+    await subscribe(live_sessions, live_org, receiver)
+    await emit_committed(live_sessions, live_org)
+
+    # when a worker with an 8-second timeout delivers
+    settings = worker_settings.model_copy(update={"webhook_timeout_seconds": 8.0})
+    worker = Worker(live_sessions, settings, sweep=False)
+    await worker.deliveries.run_once()
+    await worker.deliveries.aclose()
+
+    # then the first attempt succeeded
+    [attempt] = await attempts(live_sessions, live_org)
+    assert (attempt.status_code, attempt.error) == (200, None)
+
+
 async def test_a_rolled_back_transaction_delivers_nothing(
     live_sessions: Sessions, live_org: Organization, receiver: Receiver, worker_settings: Settings
 ) -> None:
