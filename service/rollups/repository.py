@@ -170,37 +170,13 @@ async def objective_subtree(
     counting objective aligned under them, at any depth, each with its alignments (one
     statement: no separate read of the alignments)."""
     result = await session.execute(seed, {"org": org_id, **params})
-    return _loaded_objectives(_driver_rows(result), thresholds=False)
+    return _loaded_objectives(_driver_rows(result))
 
 
-def _loaded_objectives(rows: Sequence[Any], *, thresholds: bool) -> list[LoadedObjective]:
-    """The rows of a `_SUBTREE_*` statement, columns as selected, `thresholds` when it selects
-    them last (read by `_thresholds_of`). Unpacked in the comprehension: calling a decoder
-    per row (`decode(*row)`) cost 10-20 % more."""
-    if thresholds:
-        return [
-            LoadedObjective(
-                ObjectiveRow(objective_id, title, state, rollup_mode, cycle_id, owner_team_id),
-                starts_on,
-                ends_on,
-                parents or (),
-                weights or (),
-            )
-            for (
-                objective_id,
-                title,
-                state,
-                rollup_mode,
-                cycle_id,
-                owner_team_id,
-                starts_on,
-                ends_on,
-                parents,
-                weights,
-                _,
-                _,
-            ) in rows
-        ]
+def _loaded_objectives(rows: Sequence[Any]) -> list[LoadedObjective]:
+    """The rows of a `_SUBTREE_*` statement, columns as selected (the thresholds, when a
+    statement selects them last, are read by `_thresholds_of`). Unpacked in the
+    comprehension, not by a decoder called per row (decision 0014)."""
     return [
         LoadedObjective(
             ObjectiveRow(objective_id, title, state, rollup_mode, cycle_id, owner_team_id),
@@ -220,6 +196,7 @@ def _loaded_objectives(rows: Sequence[Any], *, thresholds: bool) -> list[LoadedO
             ends_on,
             parents,
             weights,
+            *_,
         ) in rows
     ]
 
@@ -234,7 +211,7 @@ async def objectives_with_thresholds(
     else:
         result = await session.execute(_SEED_IDS, {"org": org_id, "ids": list(objective_ids)})
     rows = _driver_rows(result)
-    objectives = _loaded_objectives(rows, thresholds=True)
+    objectives = _loaded_objectives(rows)
     return objectives, _thresholds_of(rows[0]) if rows else None
 
 
