@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import strawberry
 from sqlalchemy import select
@@ -51,6 +51,7 @@ class SubscriptionContext(BaseContext):
     listener: EventListener | None
     loads: "EventLoads"
     principal: Principal | None = None
+    transport: ClassVar[str] = "websocket"
 
     def __post_init__(self) -> None:
         super().__init__()

@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
@@ -17,6 +17,7 @@ class Context(BaseContext):
     session: AsyncSession
     principal: Principal
     settings: Settings
+    transport: ClassVar[str] = "http"
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     db: Database = field(init=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)

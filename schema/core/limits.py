@@ -138,6 +138,7 @@ class RequestLimits(SchemaExtension):
                 )
             raise ApiError(message, ErrorCodes.GRAPHQL_VALIDATION_FAILED)
         estimate = analysis.measure(operation).nodes
+        self._check_transport(operation)
         context = ctx.context
         shared: int | None = getattr(context, "node_budget_spent", None)
         spent = shared or 0
@@ -151,6 +152,23 @@ class RequestLimits(SchemaExtension):
             )
         if shared is not None:
             context.node_budget_spent = spent + estimate
+
+    def _check_transport(self, operation: OperationDefinitionNode) -> None:
+        """Subscriptions run over the websocket, queries and mutations over HTTP."""
+        transport = getattr(self.execution_context.context, "transport", None)
+        subscription = operation.operation is OperationType.SUBSCRIPTION
+        if transport == "http" and subscription:
+            raise ApiError(
+                "subscriptions run over the websocket of /graphql (graphql-transport-ws),"
+                " not over HTTP",
+                ErrorCodes.OPERATION_NOT_ALLOWED,
+            )
+        if transport == "websocket" and not subscription:
+            raise ApiError(
+                "the websocket of /graphql runs subscriptions only; send queries and"
+                " mutations over HTTP",
+                ErrorCodes.OPERATION_NOT_ALLOWED,
+            )
 
     def _check_scope(self, operation: OperationDefinitionNode) -> None:
         principal = getattr(self.execution_context.context, "principal", None)

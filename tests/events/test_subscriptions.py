@@ -186,6 +186,29 @@ async def test_a_connection_without_a_valid_key_is_refused(
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
 
+async def test_a_query_over_the_websocket_is_refused_with_a_code(
+    replicas: tuple[FastAPI, FastAPI, str, str], org_with_key: tuple[Organization, str]
+) -> None:
+    # given a connected subscriber
+    _, key = org_with_key
+    socket = await connect(replicas[2], key)
+
+    # when it sends a query instead of a subscription
+    await socket.send(
+        json.dumps(
+            {"id": "q", "type": "subscribe", "payload": {"query": "{ organization { name } }"}}
+        )
+    )
+    reply = json.loads(await asyncio.wait_for(socket.recv(), timeout=5.0))
+    await socket.close()
+
+    # then the operation is refused with a coded error, shaped as over HTTP
+    assert reply["type"] == "error" or reply["payload"].get("data") is None, reply
+    errors = reply["payload"] if reply["type"] == "error" else reply["payload"]["errors"]
+    assert [error["extensions"]["code"] for error in errors] == ["OPERATION_NOT_ALLOWED"]
+    assert "subscriptions only" in errors[0]["message"]
+
+
 KEY_RESULTS = """
 subscription ($id: ID!) {
   keyResultUpdated(objectiveId: $id) { keyResultId objectiveId event { type } }

@@ -199,3 +199,12 @@ async def test_introspection_can_be_switched_off(gql: Gql) -> None:
     assert "introspection" in refused.errors[0].message.lower()
     assert refused.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
     assert (await gql(query))["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+
+
+async def test_a_subscription_over_http_is_refused_with_a_code(gql: Gql) -> None:
+    body = await gql('subscription { metricPointsIngested(metricKey: "signups") { metricKey } }')
+
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "OPERATION_NOT_ALLOWED"
+    assert "websocket" in error["message"]
