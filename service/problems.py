@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import (
@@ -30,6 +32,25 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:lodestar:problem:"
 
 log = logging.getLogger("lodestar.problems")
+
+# SQLSTATEs a retry can outlive: connection exceptions (class 08), insufficient resources
+# (53), the server shutting down or starting (57P01-57P03), serialization and deadlock.
+_TRANSIENT_CLASSES = ("08", "53", "57P")
+_TRANSIENT_STATES = frozenset({"40001", "40P01"})
+RETRY_AFTER_SECONDS = 1
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` says the database is unreachable or busy for now, not that the request
+    is wrong: the same request may succeed in a moment."""
+    if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    state = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+    return isinstance(state, str) and (
+        state.startswith(_TRANSIENT_CLASSES) or state in _TRANSIENT_STATES
+    )
 
 
 class ProblemFieldError(BaseModel):
@@ -69,17 +90,19 @@ _DESCRIPTIONS: dict[int, str] = {
     415: "Unsupported content type.",
     422: "Invalid input; `errors` lists every fault. Nothing was changed.",
     429: "Rate limited; retry after `Retry-After` seconds.",
+    503: "The database is unavailable for the moment; retry after `Retry-After` seconds.",
 }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries declaring `application/problem+json` for each status."""
+    """OpenAPI `responses=` entries declaring `application/problem+json` for each status, and
+    503 (every route reads the database)."""
     return {
         status: {
             "description": _DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
+        for status in (*statuses, 503)
     }
 
 
@@ -162,6 +185,17 @@ def _location(loc: Sequence[int | str]) -> tuple[int | None, str]:
     return index, ".".join(names) or "body"
 
 
+async def handle_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if not is_transient(exc):
+        raise exc
+    log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    return problem(
+        503,
+        "the database is unavailable for the moment; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def handle_request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
@@ -183,6 +217,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_request_validation)
+    for transient in (DBAPIError, PoolTimeout, ConnectionError, TimeoutError):
+        app.add_exception_handler(transient, handle_database_unavailable)
 
     generate = app.openapi
 

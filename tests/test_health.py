@@ -4,6 +4,7 @@ import httpx
 from fastapi import FastAPI
 
 from service.app import GC_THRESHOLDS, create_app
+from service.auth.keys import generate_key
 from service.db import create_engine
 from service.settings import Settings
 from tests.database import create_database, drop_database
@@ -93,3 +94,25 @@ async def test_start_up_freezes_the_heap_and_spaces_out_collections(app: FastAPI
             assert gc.get_freeze_count() > 0
     finally:
         gc.set_threshold(*before)
+
+
+async def test_an_unreachable_database_is_503_with_retry_after_not_a_plain_500() -> None:
+    # given a service whose database does not answer (nothing listens on its port)
+    settings = Settings(database_url="postgresql://lodestar@127.0.0.1:1/none", log_level="ERROR")
+    engine = create_engine(settings.database_url or "", settings)
+    app = create_app(settings, engine=engine)
+    key = {"Authorization": f"Bearer {generate_key()}"}  # well formed: looked up in the database
+
+    # when a REST route and /graphql are called
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://lodestar.test") as client:
+        rest = await client.get("/v1/metrics", headers=key)
+        graphql = await client.post("/graphql", json={"query": "{ __typename }"}, headers=key)
+    await engine.dispose()
+
+    # then both say to retry shortly, as a problem
+    for response in (rest, graphql):
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "retry shortly" in response.json()["detail"]
