@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import strawberry
+from fastapi import WebSocket
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext
@@ -50,6 +51,7 @@ class SubscriptionContext(BaseContext):
     sessions: async_sessionmaker[AsyncSession]
     listener: EventListener | None
     loads: "EventLoads"
+    websocket: WebSocket | None = None
     principal: Principal | None = None
     transport: ClassVar[str] = "websocket"
 

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     graphql_max_selections: int = Field(default=100, ge=1)
     graphql_max_fragment_spreads: int = Field(default=100, ge=0)
     graphql_introspection: bool = True
+    subscription_key_check_seconds: float = Field(default=5.0, gt=0)
     graphql_max_page_size: int = Field(default=100, ge=1)
     graphql_node_budget: int = Field(default=50_000, ge=1)
     graphql_max_batch: int = Field(default=10, ge=1)

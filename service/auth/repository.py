@@ -25,6 +25,16 @@ async def active_key_by_hash(
     return None if row is None else (row[0], row[1], list(row[2]))
 
 
+async def is_active(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+    """Whether the key exists and is not revoked."""
+    result = await session.execute(
+        select(ApiKey.id).where(
+            ApiKey.org_id == org_id, ApiKey.id == key_id, ApiKey.revoked_at.is_(None)
+        )
+    )
+    return result.first() is not None
+
+
 def keys_statement(org_id: uuid.UUID, *, include_revoked: bool) -> Select[ApiKey]:
     """The organization's keys, for the GraphQL list and the command line."""
     statement = select(ApiKey).where(ApiKey.org_id == org_id)

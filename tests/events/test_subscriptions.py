@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import websockets
 from fastapi import FastAPI
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from schema.core.relay import to_global_id
 from service.app import create_app
@@ -31,6 +31,7 @@ async def replicas(database_url: str) -> AsyncIterator[tuple[FastAPI, FastAPI, s
         environment="development",
         log_level="WARNING",
         worker_in_serve=False,
+        subscription_key_check_seconds=0.2,
     )
     first, second = create_app(settings), create_app(settings)
     async with serving(first) as first_host, serving(second) as second_host:
@@ -207,6 +208,27 @@ async def test_a_query_over_the_websocket_is_refused_with_a_code(
     errors = reply["payload"] if reply["type"] == "error" else reply["payload"]["errors"]
     assert [error["extensions"]["code"] for error in errors] == ["OPERATION_NOT_ALLOWED"]
     assert "subscriptions only" in errors[0]["message"]
+
+
+async def test_a_revoked_key_loses_its_open_subscription_within_seconds(
+    replicas: tuple[FastAPI, FastAPI, str, str], org_with_key: tuple[Organization, str]
+) -> None:
+    # given a subscriber connected with a key
+    org, key = org_with_key
+    socket = await connect(replicas[2], key)
+    await subscribe(socket, POINTS, {"key": "signups"})
+
+    # when the key is revoked
+    async with unit_of_work(replicas[0].state.sessions) as session:
+        await session.execute(
+            text("UPDATE api_keys SET revoked_at = now() WHERE org_id = :org"), {"org": org.id}
+        )
+
+    # then the server closes the connection with 4403, as it refuses a new one with that key
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(socket.recv(), timeout=3.0)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
 
 KEY_RESULTS = """
