@@ -38,9 +38,11 @@ Strawberry
    headers, tabs and query written into its script, each found by the text it replaces;
    `FrameworkDrift` when that text is gone.
 8. `HookedGraphQLRouter`: Strawberry's FastAPI router with hooks into batches, into each
-   operation before it is parsed, and into the end of a request, by overriding its private
-   `_validate_batch_request`, its `execute_operation` (which runs a batch's operations
-   concurrently, through `execute_single`) and `run`.
+   operation before it is parsed, into the requests it refuses itself (the
+   `cross_web.HTTPException` it raises, which its routes answer as text/plain), and
+   into the end of a request, by overriding its private `_validate_batch_request`, its
+   `execute_operation` (which runs a batch's operations concurrently, through
+   `execute_single`) and `run`.
 9. `UNSET`, `UnsetType` (`strawberry.types.unset`: `run`'s defaults, a mutation input's
     omitted fields) and `SelectedField` (`strawberry.types.nodes`: what
     `Info.selected_fields` holds), from modules Strawberry's public packages do not export.
@@ -61,6 +63,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 import strawberry
+from cross_web import HTTPException as StrawberryHTTPException
 from fastapi import Request, WebSocket
 from fastapi.responses import Response
 from graphql import (
@@ -292,6 +295,11 @@ class HookedGraphQLRouter(GraphQLRouter[ContextT, None]):
         """Called once the response to a request is built (or the request failed), with the
         context it was run with."""
 
+    def transport_refusal(self, status_code: int, reason: str) -> Response:
+        """The answer to a request Strawberry refuses before any operation (a body that is
+        not JSON, no query, a mutation over GET...)."""
+        return Response(reason, status_code=status_code, media_type="text/plain")
+
     def refuse_operation(self, data: GraphQLRequestData) -> ExecutionResult | None:
         """The result of an operation refused before Strawberry parses it (alone or in a
         batch), or None to run it."""
@@ -316,6 +324,9 @@ class HookedGraphQLRouter(GraphQLRouter[ContextT, None]):
             return await super().run(request, context, root_value)  # type: ignore[arg-type]
         except _Refused as refused:
             return refused.response
+        except StrawberryHTTPException as error:
+            # Strawberry's own route would answer these as text/plain.
+            return self.transport_refusal(error.status_code, error.reason)
         finally:
             self.request_done(context)
 

@@ -63,11 +63,11 @@ async def transaction_aborted(session: AsyncSession) -> bool:
     return False
 
 
-def batch_refused(message: str, code: str) -> Response:
-    """The answer to a batch refused as a whole before any of its operations runs."""
+def batch_refused(message: str, code: str, *, status_code: int = 400) -> Response:
+    """The answer to a request (or a batch) refused as a whole before any operation runs."""
     return JSONResponse(
         {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=400,
+        status_code=status_code,
     )
 
 
@@ -114,6 +114,12 @@ class LodestarGraphQLRouter(HookedGraphQLRouter[Context]):
                 ErrorCodes.GRAPHQL_PARSE_FAILED,
             )
         return None
+
+    def transport_refusal(self, status_code: int, reason: str) -> Response:
+        code = (
+            ErrorCodes.OPERATION_NOT_ALLOWED if "not allowed" in reason else ErrorCodes.BAD_REQUEST
+        )
+        return batch_refused(reason, code, status_code=status_code)
 
     def refuse_operation(self, data: GraphQLRequestData) -> ExecutionResult | None:
         refusal = document_refusal(data.query, self.settings)
@@ -167,9 +173,16 @@ def graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
             raise unauthorized()
         return Context(session=session, principal=principal, settings=settings)
 
-    return LodestarGraphQLRouter(
+    router = LodestarGraphQLRouter(
         settings,
         schema=build_schema(settings),
         context_getter=context,
         graphql_ide=None if settings.is_production else "graphiql",
     )
+
+    async def options() -> Response:
+        """What /graphql answers to (the websocket side is a separate route)."""
+        return Response(status_code=204, headers={"Allow": "GET, POST, OPTIONS"})
+
+    router.add_api_route("", options, methods=["OPTIONS"], include_in_schema=False)
+    return router

@@ -3,6 +3,7 @@
 import base64
 import uuid
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -180,3 +181,36 @@ async def test_a_forged_cursor_and_first_with_last_are_coded_errors(gql: Gql) ->
     # then
     assert forged["errors"][0]["extensions"]["code"] == "INVALID_PAGINATION"
     assert both["errors"][0]["extensions"]["code"] == "INVALID_PAGINATION"
+
+
+async def test_requests_strawberry_refuses_itself_are_coded_json_not_plain_text(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    # given requests refused before any operation: a body that is not JSON, no query, a
+    # mutation over GET
+    auth = {"Authorization": f"Bearer {admin_key}"}
+    not_json = await client.post(
+        "/graphql", content=b"{not json", headers={**auth, "Content-Type": "application/json"}
+    )
+    no_query = await client.post("/graphql", json={"nope": 1}, headers=auth)
+    mutation = await client.get(
+        "/graphql",
+        params={"query": 'mutation { personCreate(input: {name: "x"}) { person { id } } }'},
+        headers=auth,
+    )
+
+    # then each is a 400 with a GraphQL error body and a code
+    codes = []
+    for response in (not_json, no_query, mutation):
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/json"
+        [error] = response.json()["errors"]
+        codes.append(error["extensions"]["code"])
+    assert codes == ["BAD_REQUEST", "BAD_REQUEST", "OPERATION_NOT_ALLOWED"]
+
+
+async def test_options_lists_the_methods_of_graphql(client: httpx.AsyncClient) -> None:
+    response = await client.options("/graphql")
+
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, POST, OPTIONS"
