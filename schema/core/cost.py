@@ -2,8 +2,9 @@
 
 Every limit of SPEC §7 on the shape of a document (depth, aliases, field selections, the
 widest selection set, fragment spreads, the estimated number of returned objects) comes from
-one walk of the operation in which each fragment is measured once and then reused wherever
-it is spread. A document built to make a walk expensive (fragments spreading each other
+one walk of the operation in which each fragment is measured once, before the fragments
+that spread it, and then reused wherever it is spread (so the walk never recurses from one
+fragment into another: its depth is bounded by the nesting written in one definition). A document built to make a walk expensive (fragments spreading each other
 twice, level after level; hundreds of copies of one field) is therefore measured in time
 proportional to its text and refused before graphql-core's validation, whose rules re-walk
 fragments, ever sees it (docs/decisions/0020-graphql-cost-before-validation.md).
@@ -120,18 +121,29 @@ class CostAnalysis:
             for definition in document.definitions
             if isinstance(definition, FragmentDefinitionNode)
         }
+        spreads = {name: self._spreads_in(fragment) for name, fragment in self.fragments.items()}
+        count = sum(len(names) for names in spreads.values())
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                count += len(self._spreads_in(definition))
+        if count > limits.max_fragment_spreads:
+            raise ApiError(
+                f"the document spreads fragments {count} times; the limit is"
+                f" {limits.max_fragment_spreads}",
+                ErrorCodes.MAX_FRAGMENT_SPREADS_EXCEEDED,
+            )
         self._measured: dict[str, Cost] = {}
-        self._measuring: set[str] = set()
-        self._check_text_shape(document)
+        for name in self._spread_first(spreads):
+            fragment = self.fragments[name]
+            target = self.schema.get_type(fragment.type_condition.name.value)
+            self._measured[name] = self._selection_set(target, fragment.selection_set)
 
-    def _check_text_shape(self, document: DocumentNode) -> None:
-        """Fragment spreads written in the document, and nesting, without recursion."""
-        spreads = 0
-        stack: list[tuple[SelectionSetNode | None, int]] = [
-            (definition.selection_set, 1)
-            for definition in document.definitions
-            if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode)
-        ]
+    @staticmethod
+    def _spreads_in(definition: OperationDefinitionNode | FragmentDefinitionNode) -> list[str]:
+        """The fragments a definition spreads, each time it does, read without recursion;
+        refuses nesting past `HARD_NESTING`, which the measuring walk recurses through."""
+        spread: list[str] = []
+        stack: list[tuple[SelectionSetNode | None, int]] = [(definition.selection_set, 1)]
         while stack:
             selection_set, level = stack.pop()
             if selection_set is None:
@@ -143,15 +155,38 @@ class CostAnalysis:
                 )
             for selection in selection_set.selections:
                 if isinstance(selection, FragmentSpreadNode):
-                    spreads += 1
+                    spread.append(selection.name.value)
                 elif isinstance(selection, FieldNode | InlineFragmentNode):
                     stack.append((selection.selection_set, level + 1))
-        if spreads > self.limits.max_fragment_spreads:
-            raise ApiError(
-                f"the document spreads fragments {spreads} times; the limit is"
-                f" {self.limits.max_fragment_spreads}",
-                ErrorCodes.MAX_FRAGMENT_SPREADS_EXCEEDED,
-            )
+        return spread
+
+    def _spread_first(self, spreads: dict[str, list[str]]) -> list[str]:
+        """The fragments, each after every fragment it spreads (unknown ones left to
+        validation); refuses a fragment that spreads itself, directly or not."""
+        ordered: list[str] = []
+        done: set[str] = set()
+        for start in spreads:
+            if start in done:
+                continue
+            path = {start}
+            stack = [(start, iter(spreads[start]))]
+            while stack:
+                name, pending = stack[-1]
+                child = next((c for c in pending if c in spreads and c not in done), None)
+                if child is None:
+                    stack.pop()
+                    path.discard(name)
+                    done.add(name)
+                    ordered.append(name)
+                elif child in path:
+                    raise ApiError(
+                        f'Cannot spread fragment "{child}" within itself.',
+                        ErrorCodes.GRAPHQL_VALIDATION_FAILED,
+                    )
+                else:
+                    path.add(child)
+                    stack.append((child, iter(spreads[child])))
+        return ordered
 
     def measure(self, operation: OperationDefinitionNode) -> Cost:
         """The operation's cost, once every limit but the node budget is checked."""
@@ -197,27 +232,9 @@ class CostAnalysis:
                     target = self.schema.get_type(selection.type_condition.name.value)
                 total += self._selection_set(target, selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self._fragment(selection.name.value)
+                # Measured already; an unknown fragment is left to validation to name.
+                total += self._measured.get(selection.name.value, Cost())
         return total
-
-    def _fragment(self, name: str) -> Cost:
-        measured = self._measured.get(name)
-        if measured is not None:
-            return measured
-        fragment = self.fragments.get(name)
-        if fragment is None:
-            return Cost()  # validation names the unknown fragment
-        if name in self._measuring:
-            raise ApiError(
-                f'Cannot spread fragment "{name}" within itself.',
-                ErrorCodes.GRAPHQL_VALIDATION_FAILED,
-            )
-        self._measuring.add(name)
-        target = self.schema.get_type(fragment.type_condition.name.value)
-        measured = self._selection_set(target, fragment.selection_set)
-        self._measuring.discard(name)
-        self._measured[name] = measured
-        return measured
 
     def _field(self, parent: Any, field: FieldNode) -> Cost:
         alias = 1 if field.alias else 0

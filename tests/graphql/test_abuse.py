@@ -66,6 +66,21 @@ def depth_through_fragments() -> str:
     )
 
 
+def nesting_through_a_fragment_chain(fragments: int = 70, levels: int = 6) -> str:
+    """Each fragment nests six levels and spreads the next: a walk that recursed from one
+    fragment into another would go 420 levels deep."""
+    chain = []
+    for index in range(fragments):
+        inner = f"...N{index + 1}"
+        for _ in range(levels):
+            inner = f"a {{ {inner} }}"
+        chain.append(f"fragment N{index} on Mutation {{ {inner} }}")
+    return (
+        f"mutation {{ {CREATE} ...N0 {NOT_VALID} }} {' '.join(chain)}"
+        f" fragment N{fragments} on Mutation {{ __typename }}"
+    )
+
+
 ABUSE = [
     pytest.param(fragment_bomb(21), "MAX_FIELDS_EXCEEDED", id="fragment-bomb-2^21"),
     pytest.param(fragment_bomb(30), "MAX_FIELDS_EXCEEDED", id="fragment-bomb-2^30"),
@@ -80,6 +95,9 @@ ABUSE = [
         "mutation { " + CREATE + " " + "a { " * 70 + "b" + " }" * 70 + " }",
         "MAX_DEPTH_EXCEEDED",
         id="nesting-past-the-walk",
+    ),
+    pytest.param(
+        nesting_through_a_fragment_chain(), "MAX_DEPTH_EXCEEDED", id="nesting-via-fragment-chain"
     ),
     pytest.param(
         f"mutation {{ {CREATE} {NOT_VALID} " + "...S " * 101 + "} fragment S on Mutation { id }",
