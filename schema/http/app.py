@@ -29,6 +29,7 @@ from schema.core.limits import document_refusal, refused
 from schema.http.graphiql import graphiql_html
 from schema.schema import build_schema
 from service.auth.dependencies import OptionalPrincipalDep, SessionDep, unauthorized
+from service.demo_key import read_demo_key
 from service.loopback import is_loopback
 from service.ratelimit import enforce_batch
 from service.settings import Settings
@@ -41,17 +42,6 @@ def is_graphiql_page(request: Request) -> bool:
         and "query" not in request.query_params
         and "text/html" in request.headers.get("accept", "")
     )
-
-
-def development_key(settings: Settings) -> str | None:
-    """The demo key GraphiQL is served with in development; None if there is none."""
-    if settings.is_production:
-        return None
-    try:
-        from service.demo_key import read_demo_key
-    except ImportError:
-        return None
-    return read_demo_key(settings)
 
 
 async def transaction_aborted(session: AsyncSession) -> bool:
@@ -94,7 +84,7 @@ class LodestarGraphQLRouter(HookedGraphQLRouter[Context]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # The demo key is written into the page only for a browser on this machine.
         local = request.client is not None and is_loopback(request.client.host)
-        return HTMLResponse(graphiql_html(development_key(self.settings) if local else None))
+        return HTMLResponse(graphiql_html(read_demo_key(self.settings) if local else None))
 
     def check_batch(self, operations: list[Any]) -> Response | None:
         # Called with the parsed JSON array, before any operation is parsed or run.
